@@ -1,0 +1,63 @@
+# Every target the README and CI use. `make lab` and `make test` set up .venv first.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help setup lab test test-fast lint typecheck format data lock exercises clean
+
+help:
+	@echo "make lab        start JupyterLab on notebooks/ (sets up $(VENV) first)"
+	@echo "make test       run every test: unit, property, CLI, doctests, notebooks (nbval)"
+	@echo "make test-fast  the same without the notebooks"
+	@echo "make lint       ruff check and format check, mypy"
+	@echo "make data       regenerate data/ byte for byte"
+	@echo "make exercises  regenerate the learner notebooks from the solved ones"
+
+# The venv is rebuilt when the pinned lock or the project metadata change.
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "eventsim needs Python >= 3.11, found " + sys.version.split()[0]'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Jupyter's token stays on: the URL it prints carries it.
+lab: setup
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1
+
+test: setup
+	$(PY) -m pytest --nbval
+
+test-fast: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+data: setup
+	$(PY) -m eventsim generate bank --accounts 300 --days 120 --seed 42 --start 2024-01-01 --out data/bank.parquet
+	$(PY) -m eventsim generate orders --orders 400 --days 120 --seed 42 --start 2024-01-01 --out data/orders.parquet
+
+exercises: setup
+	$(PY) tools/make_exercises.py
+
+# Re-pin: resolve the newest versions the project allows and write them to the lock.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip
+	.venv-lock/bin/pip install --quiet -e '.[lab,test]'
+	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^eventsim' > requirements.lock
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,60 @@
+"""Every error eventsim raises on purpose: one root, one class per kind of mistake.
+
+Each message names the offending value and says what to do about it, so a learner can
+fix the call without reading the source.
+"""
+
+from __future__ import annotations
+
+
+class EventSimError(Exception):
+    """Root of every error raised on purpose by eventsim."""
+
+
+class InvalidArgument(EventSimError, ValueError):
+    """An argument to a store or replay call is out of range or of the wrong kind."""
+
+
+class InvalidEvent(EventSimError, ValueError):
+    """An event's type, payload, metadata or timestamp breaks the event contract."""
+
+
+class UnknownEventType(InvalidEvent):
+    """The event type is not registered with any domain."""
+
+
+class DuplicateEventId(InvalidEvent):
+    """An event id appears twice in a batch, or a batch mixes stored and new ids."""
+
+
+class InvalidDataset(EventSimError, ValueError):
+    """A Parquet file cannot be loaded: unreadable, wrong columns, or a bad row."""
+
+
+class StreamNotFound(EventSimError, LookupError):
+    """The stream has no events (yet)."""
+
+    def __init__(self, stream_id: str) -> None:
+        super().__init__(
+            f"stream {stream_id!r} does not exist; check the id "
+            "(store.sql('SELECT DISTINCT stream_id FROM event_store') lists them)"
+        )
+        self.stream_id = stream_id
+
+
+class ConcurrencyError(EventSimError):
+    """The stream moved on since the writer read it: re-read, decide again, retry."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int) -> None:
+        super().__init__(
+            f"stream {stream_id!r} is at version {actual}, not the expected {expected}; "
+            "another writer got there first: read the stream again, re-run the command, "
+            "and append with the new version"
+        )
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+class DomainError(EventSimError):
+    """A command breaks a business rule of its domain; no event is produced."""

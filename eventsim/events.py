@@ -1,0 +1,253 @@
+"""The event record, domain events as typed payloads, and the JSON contract between them.
+
+Three shapes of one fact:
+
+- a domain event (``MoneyDeposited(amount=Decimal("50"))``): a frozen dataclass a
+  domain's ``decide`` returns and ``evolve`` folds;
+- a ``NewEvent``: what ``EventStore.append`` takes (type, JSON payload, metadata);
+- an ``Event``: what the store gives back, with stream, version, id, time and position.
+
+Metadata conventions: ``correlation_id`` (the business flow an event belongs to),
+``causation_id`` (the event or command that caused it) and ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar, Self
+
+from eventsim.errors import InvalidArgument, InvalidEvent, UnknownEventType
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+STREAM_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,254}")
+# Timestamps outside these bounds are almost always a unit mistake (ms for s, a year typo).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One stored event, as read back from the store."""
+
+    stream_id: str
+    version: int
+    event_id: uuid.UUID
+    event_type: str
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    timestamp: datetime
+    position: int
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append: the store assigns stream, version and position.
+
+    ``event_id`` and ``timestamp`` default to a random UUID and the store's clock; pass
+    them to make a re-send idempotent or a lesson reproducible.
+    """
+
+    event_type: str
+    data: Mapping[str, Any]
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    event_id: uuid.UUID | None = None
+    timestamp: datetime | None = None
+
+
+def _parse_str(name: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidEvent(f"field {name!r} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _parse_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidEvent(f"field {name!r} must be a whole number, got {value!r}")
+    return value
+
+
+def parse_money(name: str, value: object) -> Decimal:
+    """A positive, finite amount with at most two decimals, as an exact Decimal.
+
+    >>> parse_money("amount", 1000.5)
+    Decimal('1000.5')
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise InvalidEvent(f"field {name!r} must be a number, got {value!r}")
+    try:
+        # str() first: Decimal(0.1) would carry the float's binary error into the ledger.
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidEvent(f"field {name!r} must be a number, got {value!r}") from None
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidEvent(f"field {name!r} must be a finite amount > 0, got {value!r}")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise InvalidEvent(f"field {name!r} has more than 2 decimals: {value!r}; round to cents")
+    return amount
+
+
+Parser = Callable[[str, object], object]
+BASE_PARSERS: dict[str, Parser] = {"str": _parse_str, "int": _parse_int, "Money": parse_money}
+
+
+class DomainEvent:
+    """Mix-in for a domain's frozen event dataclasses: name, payload and validation.
+
+    Fields are parsed by their annotation: ``str``, ``int``, ``Money`` (an exact positive
+    Decimal), plus whatever a domain adds in ``FIELD_PARSERS``.
+    """
+
+    FIELD_PARSERS: ClassVar[Mapping[str, Parser]] = {}
+
+    @classmethod
+    def event_type(cls) -> str:
+        return cls.__name__
+
+    @classmethod
+    def from_data(cls, data: object) -> Self:
+        """Build the event from a JSON payload, or raise ``InvalidEvent`` naming the field."""
+        if not isinstance(data, Mapping):
+            raise InvalidEvent(
+                f"{cls.__name__} data must be a JSON object, got {type(data).__name__}: {data!r}"
+            )
+        fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        missing = sorted(set(fields) - set(data))
+        extra = sorted(set(data) - set(fields))
+        if missing or extra:
+            raise InvalidEvent(
+                f"{cls.__name__} data must have exactly the fields {sorted(fields)}; "
+                f"missing {missing}, unexpected {extra}"
+            )
+        parsers = {**BASE_PARSERS, **cls.FIELD_PARSERS}
+        values = {name: parsers[str(f.type)](name, data[name]) for name, f in fields.items()}
+        return cls(**values)
+
+    def to_data(self) -> dict[str, Any]:
+        """The JSON-ready payload (Decimals become numbers)."""
+        return to_jsonable(dataclasses.asdict(self))  # type: ignore[call-overload, no-any-return]
+
+
+def to_jsonable(value: object) -> object:
+    """Decimals to int or float, tuples to lists, recursively; everything else as is."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {k: to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def to_json(value: Mapping[str, Any], what: str) -> str:
+    """Compact JSON text; NaN, infinities, oversized or unserializable values are refused."""
+    try:
+        text = json.dumps(to_jsonable(value), allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidEvent(f"{what} is not valid JSON ({exc}): {str(value)[:200]}") from None
+    if len(text.encode()) > MAX_PAYLOAD_BYTES:
+        raise InvalidEvent(
+            f"{what} is {len(text.encode())} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit; "
+            "store large documents elsewhere and put a reference in the event"
+        )
+    return text
+
+
+def as_new_event(event: NewEvent | DomainEvent, metadata: Mapping[str, Any] | None = None) -> NewEvent:
+    """Wrap a domain event as a ``NewEvent``; a ``NewEvent`` passes through."""
+    if isinstance(event, NewEvent):
+        return event
+    if isinstance(event, DomainEvent):
+        return NewEvent(event.event_type(), event.to_data(), dict(metadata or {}))
+    raise InvalidEvent(f"expected a NewEvent or a domain event, got {type(event).__name__}: {event!r}")
+
+
+def caused_by(cause: Event, **extra: Any) -> dict[str, Any]:
+    """Metadata for an event caused by ``cause``: same correlation, causation = its id."""
+    correlation = cause.metadata.get("correlation_id", str(cause.event_id))
+    return {"correlation_id": correlation, "causation_id": str(cause.event_id), **extra}
+
+
+class TickingClock:
+    """A reproducible clock for lessons and tests: start, start + step, start + 2 steps...
+
+    >>> clock = TickingClock(datetime(2024, 3, 15, 9, 0, tzinfo=UTC))
+    >>> clock().isoformat(), clock().isoformat()
+    ('2024-03-15T09:00:00+00:00', '2024-03-15T09:01:00+00:00')
+    """
+
+    def __init__(self, start: datetime, step: timedelta = timedelta(minutes=1)) -> None:
+        self._next = start
+        self._step = step
+
+    def __call__(self) -> datetime:
+        now, self._next = self._next, self._next + self._step
+        return now
+
+
+def seeded_ids(seed: int) -> Callable[[], uuid.UUID]:
+    """A source of UUID-4-shaped ids that repeats for the same seed (ids a lesson can print).
+
+    >>> next_id = seeded_ids(7)
+    >>> next_id() == seeded_ids(7)()
+    True
+    """
+    rng = random.Random(seed)
+    return lambda: uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def check_stream_id(stream_id: object) -> str:
+    """Return the id if it is 1-255 letters, digits or ``._:@-`` (starting alphanumeric)."""
+    if not isinstance(stream_id, str) or not STREAM_ID_PATTERN.fullmatch(stream_id):
+        raise InvalidArgument(
+            f"stream id {stream_id!r} is not valid: use 1 to 255 characters from letters, "
+            "digits and . _ : @ - starting with a letter or digit, e.g. 'account-42'"
+        )
+    return stream_id
+
+
+def check_timestamp(value: object, what: str = "timestamp") -> datetime:
+    """Return the time in UTC; naive or implausible times are refused."""
+    if not isinstance(value, datetime):
+        raise InvalidArgument(f"{what} must be a datetime, got {type(value).__name__}: {value!r}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidArgument(
+            f"{what} {value.isoformat()} has no time zone; pass an aware time such as "
+            f"datetime({value.year}, {value.month}, {value.day}, tzinfo=UTC)"
+        )
+    utc = value.astimezone(UTC)
+    if not EARLIEST <= utc < LATEST:
+        raise InvalidArgument(f"{what} {utc.isoformat()} is outside 1970..2099; check its units")
+    return utc
+
+
+class EventTypes:
+    """The registry of known event types: name -> domain event class."""
+
+    def __init__(self, classes: Mapping[str, type[DomainEvent]]) -> None:
+        self._classes = dict(classes)
+
+    def __contains__(self, event_type: object) -> bool:
+        return event_type in self._classes
+
+    def names(self) -> list[str]:
+        return sorted(self._classes)
+
+    def get(self, event_type: str) -> type[DomainEvent]:
+        try:
+            return self._classes[event_type]
+        except KeyError:
+            raise UnknownEventType(
+                f"unknown event type {event_type!r}; known types: {', '.join(self.names())}"
+            ) from None
+
+    def parse(self, event_type: str, data: object) -> DomainEvent:
+        """The typed domain event for a stored payload."""
+        return self.get(event_type).from_data(data)

@@ -1,0 +1,240 @@
+"""Parquet in and out: the portable hand-off to DuckDB, pandas, Spark or Trino.
+
+A load checks the whole file before it writes a row, with the same rules as
+``EventStore.append``: known event types and payload fields, aware timestamps in time
+order, versions 1..n per stream continuing from the stream's head, unique event ids.
+The first bad row is named; nothing is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from eventsim.errors import EventSimError, InvalidDataset
+from eventsim.events import BASE_PARSERS, EARLIEST, LATEST, STREAM_ID_PATTERN, EventTypes
+
+INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
+TEXT = ("VARCHAR", "JSON")
+EXPECTED_COLUMNS = {
+    "stream_id": ("VARCHAR",),
+    "version": INTEGER,
+    "event_id": ("VARCHAR", "UUID"),
+    "event_type": ("VARCHAR",),
+    "data": TEXT,
+    "metadata": TEXT,
+    "timestamp": ("TIMESTAMP WITH TIME ZONE",),
+}
+OPTIONAL_COLUMNS = {"position": INTEGER}  # written by export_parquet; reassigned on load
+
+STAGE_SQL = """
+CREATE OR REPLACE TEMP TABLE _incoming AS
+SELECT stream_id, CAST(version AS BIGINT) AS version, CAST(event_id AS VARCHAR) AS event_id,
+       event_type, CAST(data AS VARCHAR) AS data, CAST(metadata AS VARCHAR) AS metadata,
+       timestamp, file_row_number AS row
+FROM read_parquet(?, file_row_number = true)
+"""
+
+# Parameters: stream id pattern, known types, earliest and latest time.
+ROW_CHECK_SQL = """
+WITH w AS (
+    SELECT i.*, coalesce(h.version, 0) + row_number() OVER s AS next_version,
+           coalesce(lag(i.timestamp) OVER s, h.last_timestamp) AS previous_time,
+           count(*) OVER (PARTITION BY i.event_id) AS id_uses
+    FROM _incoming i LEFT JOIN event_streams h USING (stream_id)
+    WINDOW s AS (PARTITION BY i.stream_id ORDER BY i.row))
+SELECT row, stream_id, version, problem FROM (
+    SELECT *, CASE
+        WHEN stream_id IS NULL OR NOT regexp_full_match(stream_id, ?)
+            THEN 'stream_id is not a valid stream id (1-255 of letters, digits, ._:@-)'
+        WHEN version IS NULL THEN 'version is missing'
+        WHEN event_id IS NULL OR TRY_CAST(event_id AS UUID) IS NULL THEN 'event_id is not a UUID'
+        WHEN event_type IS NULL OR NOT list_contains(?, event_type)
+            THEN 'event_type ' || coalesce('''' || event_type || '''', 'NULL') || ' is not a known type'
+        WHEN data IS NULL OR NOT json_valid(data) OR json_type(data) <> 'OBJECT'
+            THEN 'data is not a JSON object'
+        WHEN metadata IS NOT NULL AND (NOT json_valid(metadata) OR json_type(metadata) <> 'OBJECT')
+            THEN 'metadata is not a JSON object'
+        WHEN timestamp IS NULL OR timestamp < ? OR timestamp >= ?
+            THEN 'timestamp is missing or outside 1970..2099'
+        WHEN version <> next_version
+            THEN 'version ' || version || ' breaks the sequence: expected ' || next_version
+        WHEN timestamp < previous_time THEN 'timestamp is earlier than the stream''s previous event'
+        WHEN id_uses > 1 THEN 'event_id ' || event_id || ' appears more than once in the file'
+    END AS problem FROM w)
+WHERE problem IS NOT NULL ORDER BY row LIMIT 1
+"""
+
+STORED_ID_SQL = """
+SELECT i.row, i.stream_id, i.version, 'event_id ' || i.event_id || ' is already stored' AS problem
+FROM _incoming i JOIN event_store e ON e.event_id = CAST(i.event_id AS UUID)
+ORDER BY i.row LIMIT 1
+"""
+
+FIELD_CHECK_SQL = """
+SELECT i.row, i.stream_id, i.version,
+       'data field ' || f.field || ' of ' || i.event_type || ' is missing or not a valid ' || f.kind
+FROM _incoming i JOIN _fields f USING (event_type)
+WHERE NOT coalesce(CASE f.kind
+    WHEN 'str' THEN json_type(i.data, f.field) = 'VARCHAR'
+                    AND trim(json_extract_string(i.data, f.field)) <> ''
+    WHEN 'int' THEN json_type(i.data, f.field) IN ('BIGINT', 'UBIGINT')
+    WHEN 'Money' THEN json_type(i.data, f.field) IN ('BIGINT', 'UBIGINT', 'DOUBLE')
+        AND TRY_CAST(json_extract_string(i.data, f.field) AS DECIMAL(38, 10)) > 0
+        AND TRY_CAST(json_extract_string(i.data, f.field) AS DECIMAL(38, 10))
+            = round(TRY_CAST(json_extract_string(i.data, f.field) AS DECIMAL(38, 10)), 2)
+    WHEN 'none' THEN true
+    END, false)
+   OR list_sort(json_keys(i.data)) <> f.all_fields
+ORDER BY i.row LIMIT 1
+"""
+
+INSERT_SQL = """
+INSERT INTO event_store
+SELECT stream_id, CAST(version AS INTEGER), CAST(event_id AS UUID), event_type,
+       CAST(data AS JSON), CAST(metadata AS JSON), timestamp, ? + row + 1
+FROM _incoming ORDER BY row
+"""
+
+HEADS_SQL = """
+INSERT INTO event_streams
+SELECT stream_id, max(version), max(timestamp) FROM _incoming GROUP BY stream_id
+ON CONFLICT (stream_id) DO UPDATE
+SET version = excluded.version, last_timestamp = excluded.last_timestamp
+"""
+
+
+def load_parquet(con: duckdb.DuckDBPyConnection, path: Path, types: EventTypes) -> int:
+    """Check and append a Parquet file of events; return how many were appended."""
+    if not path.is_file():
+        raise InvalidDataset(f"no Parquet file at {str(path)!r}; check the path")
+    _check_columns(con, path)
+    con.begin()
+    try:
+        con.execute(STAGE_SQL, [str(path)])
+        (count,) = con.execute("SELECT count(*) FROM _incoming").fetchall()[0]
+        if count == 0:
+            raise InvalidDataset(f"{path} holds no events; nothing to load")
+        _check_rows(con, path, types)
+        (position,) = con.execute("SELECT position FROM event_log").fetchall()[0]
+        con.execute(INSERT_SQL, [position])
+        con.execute(HEADS_SQL)
+        con.execute("UPDATE event_log SET position = position + ?", [count])
+        con.execute("DROP TABLE _incoming")
+        con.commit()
+    except duckdb.Error as exc:
+        con.rollback()
+        raise InvalidDataset(f"cannot load {path}: {str(exc).splitlines()[0]}") from None
+    except BaseException:
+        con.rollback()
+        raise
+    return int(count)
+
+
+def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    try:
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    except duckdb.Error as exc:
+        raise InvalidDataset(
+            f"cannot read {path} as Parquet: {str(exc).splitlines()[0]}"
+        ) from None
+    columns = {name: type_ for name, type_, *_ in described}
+    missing = sorted(set(EXPECTED_COLUMNS) - set(columns))
+    extra = sorted(set(columns) - set(EXPECTED_COLUMNS) - set(OPTIONAL_COLUMNS))
+    if missing or extra:
+        raise InvalidDataset(
+            f"{path} must have the columns {list(EXPECTED_COLUMNS)}; "
+            f"missing {missing}, unexpected {extra}"
+        )
+    allowed = {**EXPECTED_COLUMNS, **OPTIONAL_COLUMNS}
+    for name, type_ in columns.items():
+        if type_ not in allowed[name]:
+            hint = " (a naive timestamp: store times in UTC with a zone)" if name == "timestamp" else ""
+            raise InvalidDataset(
+                f"{path}: column {name!r} is {type_}, expected one of {list(allowed[name])}{hint}"
+            )
+
+
+def _check_rows(con: duckdb.DuckDBPyConnection, path: Path, types: EventTypes) -> None:
+    params = [STREAM_ID_PATTERN.pattern, types.names(), EARLIEST, LATEST]
+    _raise_first(_first(con.execute(ROW_CHECK_SQL, params)), path)
+    _raise_first(_first(con.execute(STORED_ID_SQL)), path)
+    fields = _field_table(types)
+    con.register("_fields", fields)
+    try:
+        _raise_first(_first(con.execute(FIELD_CHECK_SQL)), path)
+    finally:
+        con.unregister("_fields")
+    _check_custom_payloads(con, path, types)
+
+
+def _field_table(types: EventTypes) -> pa.Table:
+    """One row per (event type, field) whose kind SQL can check; all_fields for the key check."""
+    rows = []
+    for name in types.names():
+        fields = dataclasses.fields(types.get(name))  # type: ignore[arg-type]
+        all_fields = sorted(f.name for f in fields)
+        kinds = [(f.name, str(f.type)) for f in fields if str(f.type) in BASE_PARSERS]
+        for field, kind in kinds or [("", "none")]:
+            rows.append({"event_type": name, "field": field, "kind": kind, "all_fields": all_fields})
+    return pa.Table.from_pylist(rows)
+
+
+def _check_custom_payloads(con: duckdb.DuckDBPyConnection, path: Path, types: EventTypes) -> None:
+    """Fields with a domain's own parser (e.g. order lines) are checked by that parser."""
+    custom = [n for n in types.names()
+              if any(str(f.type) not in BASE_PARSERS for f in dataclasses.fields(types.get(n)))]  # type: ignore[arg-type]
+    if not custom:
+        return
+    rows = con.execute(
+        "SELECT row, stream_id, version, event_type, data FROM _incoming "
+        "WHERE list_contains(?, event_type) ORDER BY row", [custom]
+    ).fetchall()
+    for row, stream_id, version, event_type, data in rows:
+        try:
+            types.parse(event_type, json.loads(data))
+        except EventSimError as exc:
+            _raise_first((row, stream_id, version, str(exc)), path)
+
+
+def _raise_first(problem: tuple[object, ...] | None, path: Path) -> None:
+    if problem is not None:
+        row, stream_id, version, message = problem
+        raise InvalidDataset(
+            f"{path}, row {int(row) + 1} (stream_id={stream_id!r}, version={version}): {message}; "  # type: ignore[call-overload]
+            "fix the file and load it again (nothing was written)"
+        )
+
+
+def export_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Write the log in commit order with portable types (ids and JSON as text)."""
+    relation = con.sql(
+        "SELECT stream_id, version, CAST(event_id AS VARCHAR) AS event_id, event_type, "
+        "CAST(data AS VARCHAR) AS data, CAST(metadata AS VARCHAR) AS metadata, timestamp, "
+        "position FROM event_store ORDER BY position"
+    )
+    relation.write_parquet(str(path), compression="zstd")
+    (count,) = con.execute("SELECT count(*) FROM event_store").fetchall()[0]
+    return int(count)
+
+
+def write_batches(batches: Iterable[pa.RecordBatch], path: Path, schema: pa.Schema) -> int:
+    """Stream record batches into one Parquet file; return the row count."""
+    rows = 0
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+            rows += batch.num_rows
+    return rows
+
+
+def _first(cursor: duckdb.DuckDBPyConnection) -> tuple[object, ...] | None:
+    # fetchall, not fetchone: DuckDB 2 refuses new work while a result is half read.
+    rows = cursor.fetchall()
+    return rows[0] if rows else None

@@ -1,0 +1,157 @@
+"""Vectorized building blocks the domain simulators share.
+
+A simulator first draws every event as numbers (stream index, kind, time in seconds,
+amount in cents), sorts them into commit order, then turns them into Arrow columns one
+chunk at a time, so tens of millions of events never exist as Python objects at once.
+
+Event ids are a pure function of (seed, domain, position): the same seed gives the same
+bytes whatever the chunk size.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from eventsim.errors import InvalidArgument
+
+SCHEMA = pa.schema(
+    [
+        pa.field("stream_id", pa.string(), nullable=False),
+        pa.field("version", pa.int32(), nullable=False),
+        pa.field("event_id", pa.string(), nullable=False),
+        pa.field("event_type", pa.string(), nullable=False),
+        pa.field("data", pa.string(), nullable=False),
+        pa.field("metadata", pa.string()),
+        pa.field("timestamp", pa.timestamp("us", tz="UTC"), nullable=False),
+    ]
+)
+"""The canonical columns of a generated data set (``position`` is its row order)."""
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def check_start(start: object) -> datetime:
+    """A simulation's start: an aware datetime, returned in UTC."""
+    if not isinstance(start, datetime) or start.tzinfo is None:
+        raise InvalidArgument(
+            f"start must be a timezone-aware datetime, got {start!r}; "
+            "e.g. datetime(2024, 1, 1, tzinfo=UTC)"
+        )
+    return start.astimezone(UTC)
+
+
+def check_positive(name: str, value: object, *, limit: int = 100_000_000) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= limit:
+        raise InvalidArgument(f"{name} must be a whole number from 1 to {limit:,}, got {value!r}")
+    return value
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        z = x + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def event_ids(seed: int, domain: str, positions: np.ndarray) -> pa.Array:
+    """UUID-4-shaped ids as text, derived from the seed, the domain and the position."""
+    key = _splitmix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
+    key ^= np.uint64(zlib.crc32(domain.encode()))
+    counters = positions.astype(np.uint64) * np.uint64(2)
+    words = np.stack([_splitmix64(counters ^ key), _splitmix64((counters + np.uint64(1)) ^ key)], 1)
+    raw = words.astype(">u8").view(np.uint8).reshape(-1, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    hexed = np.empty((len(raw), 32), dtype=np.uint8)
+    hexed[:, 0::2] = _HEX[raw >> 4]
+    hexed[:, 1::2] = _HEX[raw & 0x0F]
+    text = np.full((len(raw), 36), ord("-"), dtype=np.uint8)
+    for src, dst in ((0, 0), (8, 9), (12, 14), (16, 19), (20, 24)):
+        width = {0: 8, 20: 12}.get(src, 4)
+        text[:, dst : dst + width] = hexed[:, src : src + width]
+    offsets = np.arange(0, 36 * (len(raw) + 1), 36, dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), len(raw), [None, pa.py_buffer(offsets), pa.py_buffer(text)])
+
+
+def business_day_weights(start: datetime, days: int, *, weekend: float = 0.35) -> np.ndarray:
+    """Relative activity per day: weekdays 1, weekends ``weekend``, pay days (1st, 15th) 2."""
+    dates = np.datetime64(start.date()) + np.arange(days)
+    weekday = (dates.astype("datetime64[D]").view("int64") + 3) % 7  # 0 = Monday
+    day_of_month = (dates - dates.astype("datetime64[M]")).astype(int) + 1
+    weights = np.where(weekday >= 5, weekend, 1.0)
+    return weights * np.where(np.isin(day_of_month, (1, 15)), 2.0, 1.0)  # type: ignore[no-any-return]
+
+
+def draw_days(rng: np.random.Generator, weights: np.ndarray, first_day: np.ndarray) -> np.ndarray:
+    """One day index per entry, drawn by ``weights`` among days >= ``first_day``."""
+    cdf = np.concatenate([[0.0], np.cumsum(weights)])
+    low = cdf[first_day]
+    target = low + rng.random(len(first_day)) * (cdf[-1] - low)
+    return np.clip(np.searchsorted(cdf, target, side="right") - 1, first_day, len(weights) - 1)
+
+
+def draw_seconds_of_day(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Mostly office hours (around 13:00), a tail through the evening and night."""
+    office = np.clip(rng.normal(13 * 3600, 2.6 * 3600, n), 7 * 3600, 21 * 3600)
+    anytime = rng.uniform(0, 86_400, n)
+    return np.where(rng.random(n) < 0.88, office, anytime).astype(np.int64)
+
+
+def add_bursts(rng: np.random.Generator, seconds: np.ndarray, same_stream: np.ndarray, p: float) -> np.ndarray:
+    """Pull some events to a few minutes after their predecessor in the same stream.
+
+    ``seconds`` must be sorted within each stream; ``same_stream[i]`` says whether event
+    i-1 belongs to the same stream. The result stays sorted within each stream.
+    """
+    burst = same_stream & (rng.random(len(seconds)) < p)
+    gaps = np.where(burst, rng.exponential(240, len(seconds)).astype(np.int64) + 5, 0)
+    anchor = np.maximum.accumulate(np.where(burst, 0, np.arange(len(seconds))))
+    total = np.cumsum(gaps)
+    bursted = seconds[anchor] + total - total[anchor]
+    return np.where(burst, bursted, seconds)  # type: ignore[no-any-return]
+
+
+def money_text(cents: np.ndarray) -> pa.Array:
+    """Cents as JSON number text: 12345 -> '123.45'."""
+    whole = pa.array(cents // 100).cast(pa.string())
+    frac = pc.utf8_lpad(pa.array(cents % 100).cast(pa.string()), 2, "0")
+    return pc.binary_join_element_wise(whole, frac, ".")
+
+
+def json_object(key: str, values: pa.Array, *, quoted: bool) -> pa.Array:
+    """``{"key":value}`` per row; ``quoted`` values must need no JSON escaping."""
+    quote = '"' if quoted else ""
+    return pc.binary_join_element_wise(f'{{"{key}":{quote}', values, f"{quote}}}", "")
+
+
+def to_batches(columns: dict[str, pa.Array]) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays([columns[f.name] for f in SCHEMA], schema=SCHEMA)
+
+
+def chunk_bounds(n: int, chunk_rows: int) -> Iterator[tuple[int, int]]:
+    for lo in range(0, n, chunk_rows):
+        yield lo, min(lo + chunk_rows, n)
+
+
+def timestamps(start: datetime, seconds: np.ndarray) -> pa.Array:
+    base = np.datetime64(start.replace(tzinfo=None), "us")
+    return pa.array(base + seconds.astype("timedelta64[s]"), pa.timestamp("us")).cast(
+        pa.timestamp("us", tz="UTC")
+    )
+
+
+def padded_ids(prefix: str, count: int) -> list[str]:
+    width = max(4, len(str(count)))
+    return [f"{prefix}-{i:0{width}d}" for i in range(1, count + 1)]
+
+
+def pick(names: Sequence[str], indices: np.ndarray) -> pa.Array:
+    return pa.array(names, pa.string()).take(pa.array(indices))

@@ -1,0 +1,350 @@
+"""The event store: one append-only DuckDB table on the canonical schema.
+
+``event_store`` holds exactly the canonical columns plus ``position``, the global
+gap-free commit order. Two small side tables make the write path cheap without
+scanning the log: ``event_streams`` (each stream's head: version and last timestamp,
+like Marten's ``mt_streams``) and ``event_log`` (the last position). Both change in
+the same transaction as the events they describe.
+
+>>> from eventsim.events import NewEvent
+>>> with EventStore() as store:
+...     store.append("account-42", [NewEvent("AccountOpened", {"owner": "Ada"})], expected_version=0)
+1
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from eventsim import io
+from eventsim.domains import EVENT_TYPES
+from eventsim.errors import (
+    ConcurrencyError,
+    DuplicateEventId,
+    InvalidArgument,
+    InvalidEvent,
+    StreamNotFound,
+)
+from eventsim.events import (
+    DomainEvent,
+    Event,
+    EventTypes,
+    NewEvent,
+    as_new_event,
+    check_stream_id,
+    check_timestamp,
+    to_json,
+)
+
+MAX_BATCH = 100_000  # larger batches belong in load_parquet, which streams from disk
+
+SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS event_store (
+    stream_id  VARCHAR     NOT NULL,
+    version    INTEGER     NOT NULL,
+    event_id   UUID        NOT NULL UNIQUE,
+    event_type VARCHAR     NOT NULL,
+    data       JSON        NOT NULL,
+    metadata   JSON,
+    timestamp  TIMESTAMPTZ NOT NULL,
+    position   BIGINT      NOT NULL,
+    PRIMARY KEY (stream_id, version)
+);
+CREATE TABLE IF NOT EXISTS event_streams (
+    stream_id      VARCHAR PRIMARY KEY,
+    version        INTEGER     NOT NULL,
+    last_timestamp TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS event_log (position BIGINT NOT NULL);
+INSERT INTO event_log SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM event_log);
+"""
+
+COLUMNS = "stream_id, version, event_id, event_type, data, metadata, timestamp, position"
+
+# One writer at a time per database file in this process: DuckDB resolves concurrent
+# transactions optimistically, so two appends racing on the log head would fail late.
+_FILE_LOCKS: dict[str, threading.RLock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(path: str) -> threading.RLock:
+    if path == ":memory:":
+        return threading.RLock()
+    key = str(Path(path).resolve())
+    with _FILE_LOCKS_GUARD:
+        return _FILE_LOCKS.setdefault(key, threading.RLock())
+
+
+class EventStore:
+    """An event store in a DuckDB file, or in memory (the default).
+
+    Use one ``EventStore`` per thread; several may open the same file in one process.
+    ``clock`` and ``new_id`` supply the timestamp and id of events that bring none;
+    lessons and tests pass ``TickingClock`` and ``seeded_ids`` to stay reproducible.
+    """
+
+    def __init__(self, path: str | Path = ":memory:", *,
+                 clock: Callable[[], datetime] | None = None,
+                 new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+                 event_types: EventTypes | None = None) -> None:
+        self.path = str(path)
+        try:
+            self._con = duckdb.connect(self.path)
+            self._con.execute("SET TimeZone = 'UTC'")
+            self._con.execute(SCHEMA_SQL)
+        except duckdb.Error as exc:
+            raise InvalidArgument(
+                f"cannot open {self.path!r} as an event store: {str(exc).splitlines()[0]}; "
+                "pass a new file name, an existing eventsim DuckDB file, or ':memory:'"
+            ) from None
+        self._lock = _write_lock(self.path)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._new_id = new_id
+        self.event_types = event_types or EVENT_TYPES
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"EventStore({self.path!r})"
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection, for SQL the helpers do not cover."""
+        return self._con
+
+    # -- writing -----------------------------------------------------------------------
+    def append(self, stream_id: str, events: Sequence[NewEvent | DomainEvent], *,
+               expected_version: int | None) -> int:
+        """Append ``events`` to the stream atomically and return its new version.
+
+        ``expected_version``: 0 means the stream must not exist yet, n means it must be
+        at version n exactly, ``None`` skips the check (unsafe: a stale writer is not
+        noticed). Re-sending a batch that is already stored is a no-op.
+        """
+        check_stream_id(stream_id)
+        _check_expected_version(expected_version)
+        rows = self._prepare(events)
+        ids = [row["event_id"] for row in rows]
+        with self._lock, self._transaction():
+            current, last_time = self._head(stream_id)
+            if expected_version is not None and expected_version != current:
+                if self._already_stored(stream_id, ids):
+                    return current
+                raise ConcurrencyError(stream_id, expected_version, current)
+            _check_time_order(rows, last_time)
+            try:
+                self._insert(stream_id, current, rows)
+            except duckdb.ConstraintException:
+                self._con.rollback()
+                self._con.begin()
+                if self._already_stored(stream_id, ids):
+                    return current
+                raise  # not an id clash: let DuckDB's own message through
+            return current + len(rows)
+
+    def _prepare(self, events: Sequence[NewEvent | DomainEvent]) -> list[dict[str, Any]]:
+        if isinstance(events, NewEvent | DomainEvent) or not isinstance(events, Sequence):
+            raise InvalidArgument(f"events must be a list of events, got {type(events).__name__}")
+        if not 0 < len(events) <= MAX_BATCH:
+            raise InvalidArgument(
+                f"a batch holds 1 to {MAX_BATCH:,} events, got {len(events):,}; "
+                "for bulk data write a Parquet file and use load_parquet"
+            )
+        rows = [self._row(as_new_event(e)) for e in events]
+        seen: set[str] = set()
+        for row in rows:
+            if row["event_id"] in seen:
+                raise DuplicateEventId(f"event id {row['event_id']} appears twice in the batch")
+            seen.add(row["event_id"])
+        return rows
+
+    def _row(self, event: NewEvent) -> dict[str, Any]:
+        self.event_types.parse(event.event_type, event.data)  # raises on a bad payload
+        if not isinstance(event.metadata, dict):
+            raise InvalidEvent(f"metadata must be a JSON object, got {event.metadata!r}")
+        event_id = event.event_id or self._new_id()
+        if not isinstance(event_id, uuid.UUID):
+            raise InvalidEvent(f"event_id must be a uuid.UUID, got {event_id!r}")
+        timestamp = self._clock() if event.timestamp is None else event.timestamp
+        return {
+            "event_id": str(event_id),
+            "event_type": event.event_type,
+            "data": to_json(event.data, f"{event.event_type} data"),
+            "metadata": to_json(event.metadata, f"{event.event_type} metadata"),
+            "timestamp": check_timestamp(timestamp, f"{event.event_type} timestamp"),
+        }
+
+    def _head(self, stream_id: str) -> tuple[int, datetime | None]:
+        rows = self._con.execute(
+            "SELECT version, last_timestamp FROM event_streams WHERE stream_id = ?", [stream_id]
+        ).fetchall()
+        return (rows[0][0], rows[0][1]) if rows else (0, None)
+
+    def _already_stored(self, stream_id: str, ids: list[str]) -> bool:
+        """True if every id is stored in this stream; raise if only some are."""
+        found = self._con.execute(
+            "SELECT CAST(event_id AS VARCHAR), stream_id FROM event_store "
+            "WHERE event_id IN (SELECT CAST(unnest(?) AS UUID))", [ids]
+        ).fetchall()
+        if not found:
+            return False
+        in_stream = {event_id for event_id, stream in found if stream == stream_id}
+        if len(in_stream) == len(ids):
+            return True
+        stored = sorted(event_id for event_id, _ in found)
+        raise DuplicateEventId(
+            f"event ids {stored[:3]} are already stored (in {sorted({s for _, s in found})}) "
+            f"but {len(ids) - len(in_stream)} of this batch are not: a re-send must repeat "
+            "the original batch exactly; new events need new ids"
+        )
+
+    def _insert(self, stream_id: str, current: int, rows: list[dict[str, Any]]) -> None:
+        (position,) = self._con.execute("SELECT position FROM event_log").fetchall()[0]
+        n = len(rows)
+        batch = pa.table({
+            "stream_id": pa.array([stream_id] * n, pa.string()),
+            "version": pa.array(range(current + 1, current + n + 1), pa.int32()),
+            "event_id": [r["event_id"] for r in rows],
+            "event_type": [r["event_type"] for r in rows],
+            "data": [r["data"] for r in rows],
+            "metadata": [r["metadata"] for r in rows],
+            "timestamp": pa.array([r["timestamp"] for r in rows], pa.timestamp("us", tz="UTC")),
+            "position": pa.array(range(position + 1, position + n + 1), pa.int64()),
+        })
+        self._con.register("_append_batch", batch)
+        try:
+            self._con.execute(f"INSERT INTO event_store SELECT {COLUMNS} FROM _append_batch")  # noqa: S608 (constant)
+        finally:
+            self._con.unregister("_append_batch")
+        self._con.execute(
+            "INSERT INTO event_streams VALUES (?, ?, ?) ON CONFLICT (stream_id) DO UPDATE "
+            "SET version = excluded.version, last_timestamp = excluded.last_timestamp",
+            [stream_id, current + n, rows[-1]["timestamp"]],
+        )
+        self._con.execute("UPDATE event_log SET position = ?", [position + n])
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._con.begin()
+        try:
+            yield
+        except BaseException:
+            self._con.rollback()
+            raise
+        self._con.commit()
+
+    # -- reading -----------------------------------------------------------------------
+    def version(self, stream_id: str) -> int:
+        """The stream's current version; 0 if it does not exist."""
+        check_stream_id(stream_id)
+        return self._head(stream_id)[0]
+
+    def read_stream(self, stream_id: str, *, to_version: int | None = None,
+                    as_of: datetime | None = None) -> list[Event]:
+        """The stream's events in version order, up to a version and/or a time."""
+        check_stream_id(stream_id)
+        if self.version(stream_id) == 0:
+            raise StreamNotFound(stream_id)
+        where, params = ["stream_id = ?"], [stream_id]
+        if to_version is not None:
+            where.append("version <= ?")
+            params.append(_positive("to_version", to_version))
+        if as_of is not None:
+            where.append("timestamp <= ?")
+            params.append(check_timestamp(as_of, "as_of"))
+        query = f"SELECT {COLUMNS} FROM event_store WHERE {' AND '.join(where)} ORDER BY version"  # noqa: S608 (fixed fragments)
+        return [_event(row) for row in self._con.execute(query, params).fetchall()]
+
+    def read_all(self, *, after: int = 0, event_types: Sequence[str] | None = None,
+                 limit: int | None = None) -> list[Event]:
+        """Events in commit order with ``position > after``, optionally of some types."""
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise InvalidArgument(f"after must be a position >= 0, got {after!r}")
+        where, params = ["position > ?"], [after]
+        if event_types is not None:
+            if isinstance(event_types, str):
+                raise InvalidArgument(f"event_types must be a list of names, got the string {event_types!r}")
+            for name in event_types:
+                self.event_types.get(name)
+            where.append("list_contains(?, event_type)")
+            params.append(list(event_types))
+        query = f"SELECT {COLUMNS} FROM event_store WHERE {' AND '.join(where)} ORDER BY position"  # noqa: S608 (fixed fragments)
+        if limit is not None:
+            query += " LIMIT ?"
+            params.append(_positive("limit", limit))
+        return [_event(row) for row in self._con.execute(query, params).fetchall()]
+
+    def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run a query (values as ``?`` parameters, never pasted in) and return a DataFrame."""
+        return self._con.execute(query, params or []).df()
+
+    def info(self) -> dict[str, Any]:
+        """Streams, events, counts per type and the time range, as plain values."""
+        streams, events, first, last = self._con.execute(
+            "SELECT (SELECT count(*) FROM event_streams), count(*), min(timestamp), max(timestamp) "
+            "FROM event_store"
+        ).fetchall()[0]
+        types = dict(self._con.execute(
+            "SELECT event_type, count(*) FROM event_store GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall())
+        return {"streams": streams, "events": events, "event_types": types,
+                "first": first, "last": last}
+
+    # -- bulk --------------------------------------------------------------------------
+    def load_parquet(self, path: str | Path) -> int:
+        """Append every event of a Parquet file, checked like ``append``; all or nothing."""
+        with self._lock:
+            return io.load_parquet(self._con, Path(path), self.event_types)
+
+    def export_parquet(self, path: str | Path) -> int:
+        """Write the whole log, in commit order, to a Parquet file; return the row count."""
+        return io.export_parquet(self._con, Path(path))
+
+
+def _check_expected_version(expected: object) -> None:
+    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int) or expected < 0):
+        raise InvalidArgument(
+            f"expected_version must be None or a version >= 0 (0: a new stream), got {expected!r}"
+        )
+
+
+def _check_time_order(rows: list[dict[str, Any]], last_time: datetime | None) -> None:
+    previous = last_time
+    for row in rows:
+        if previous is not None and row["timestamp"] < previous:
+            raise InvalidEvent(
+                f"timestamp {row['timestamp'].isoformat()} is earlier than the stream's "
+                f"previous event at {previous.isoformat()}; a stream's events are in time order"
+            )
+        previous = row["timestamp"]
+
+
+def _positive(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgument(f"{name} must be a whole number >= 1, got {value!r}")
+    return value
+
+
+def _event(row: tuple[Any, ...]) -> Event:
+    stream_id, version, event_id, event_type, data, metadata, timestamp, position = row
+    return Event(stream_id, version, event_id, event_type, json.loads(data),
+                 json.loads(metadata) if metadata else {}, timestamp, position)
