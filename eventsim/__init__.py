@@ -16,6 +16,7 @@ from eventsim.errors import (
     StreamNotFound,
     UnknownEventType,
 )
+from eventsim.io import data_file
 from eventsim.events import DomainEvent, Event, NewEvent, TickingClock, caused_by, seeded_ids
 from eventsim.replay import all_states, fold, history, state_at
 from eventsim.store import EventStore
@@ -41,6 +42,7 @@ __all__ = [
     "all_states",
     "bank",
     "caused_by",
+    "data_file",
     "fold",
     "history",
     "seeded_ids",

@@ -72,8 +72,9 @@ WHERE problem IS NOT NULL ORDER BY row LIMIT 1
 """
 
 STORED_ID_SQL = """
-SELECT i.row, i.stream_id, i.version, 'event_id ' || i.event_id || ' is already stored' AS problem
-FROM _incoming i JOIN event_store e ON e.event_id = CAST(i.event_id AS UUID)
+SELECT i.row, i.stream_id, i.version,
+       'event_id ' || i.event_id || ' is already stored (was this file loaded before?)'
+FROM _incoming i JOIN event_store e ON e.event_id = TRY_CAST(i.event_id AS UUID)
 ORDER BY i.row LIMIT 1
 """
 
@@ -163,8 +164,8 @@ def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 def _check_rows(con: duckdb.DuckDBPyConnection, path: Path, types: EventTypes) -> None:
     params = [STREAM_ID_PATTERN.pattern, types.names(), EARLIEST, LATEST]
-    _raise_first(_first(con.execute(ROW_CHECK_SQL, params)), path)
     _raise_first(_first(con.execute(STORED_ID_SQL)), path)
+    _raise_first(_first(con.execute(ROW_CHECK_SQL, params)), path)
     fields = _field_table(types)
     con.register("_fields", fields)
     try:
@@ -238,3 +239,20 @@ def _first(cursor: duckdb.DuckDBPyConnection) -> tuple[object, ...] | None:
     # fetchall, not fetchone: DuckDB 2 refuses new work while a result is half read.
     rows = cursor.fetchall()
     return rows[0] if rows else None
+
+
+def data_file(name: str, *, start: Path | None = None) -> Path:
+    """The path of a committed data set, found in the nearest ``data/`` folder upwards.
+
+    Notebooks call ``data_file("bank.parquet")`` so the same cell works from
+    ``notebooks/`` and from ``notebooks/exercises/``.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "data" / name
+        if candidate.is_file():
+            return candidate
+    raise InvalidDataset(
+        f"no data/{name} in {here} or any folder above it; run the notebook from the "
+        "repository, or regenerate the data with `make data`"
+    )

@@ -99,6 +99,7 @@ class EventStore:
                  new_id: Callable[[], uuid.UUID] = uuid.uuid4,
                  event_types: EventTypes | None = None) -> None:
         self.path = str(path)
+        _refuse_foreign_file(self.path)
         try:
             self._con = duckdb.connect(self.path)
             self._con.execute("SET TimeZone = 'UTC'")
@@ -318,6 +319,21 @@ class EventStore:
     def export_parquet(self, path: str | Path) -> int:
         """Write the whole log, in commit order, to a Parquet file; return the row count."""
         return io.export_parquet(self._con, Path(path))
+
+
+def _refuse_foreign_file(path: str) -> None:
+    """Refuse an existing file that is not a DuckDB database (DuckDB would open a Parquet
+    or CSV file as an in-memory view, and the events would silently go nowhere)."""
+    file = Path(path)
+    if path == ":memory:" or not file.is_file() or file.stat().st_size == 0:
+        return
+    with file.open("rb") as handle:
+        header = handle.read(12)
+    if header[8:12] != b"DUCK":
+        raise InvalidArgument(
+            f"{path!r} is not a DuckDB database file; pass a new file name, an existing "
+            "eventsim DuckDB file, or ':memory:' (to load Parquet, use load_parquet)"
+        )
 
 
 def _check_expected_version(expected: object) -> None:

@@ -1,0 +1,4 @@
+"""Repository-wide pytest settings."""
+
+# Importing __main__ would run the command line inside the test session.
+collect_ignore = ["eventsim/__main__.py"]
