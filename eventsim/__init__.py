@@ -16,8 +16,8 @@ from eventsim.errors import (
     StreamNotFound,
     UnknownEventType,
 )
-from eventsim.io import data_file
 from eventsim.events import DomainEvent, Event, NewEvent, TickingClock, caused_by, seeded_ids
+from eventsim.io import data_file
 from eventsim.replay import all_states, fold, history, state_at
 from eventsim.store import EventStore
 

@@ -31,7 +31,9 @@ class UsageError(EventSimError):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         command = " ".join(self.prog.split()[1:])
-        raise UsageError(f"{message} (see `python -m eventsim {command} --help`)".replace("  ", " "))
+        raise UsageError(
+            f"{message} (see `python -m eventsim {command} --help`)".replace("  ", " ")
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,12 +56,17 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("domain", choices=sorted(DOMAINS))
     generate.add_argument("--seed", type=int, required=True)
     generate.add_argument("--out", type=Path, required=True, help="the .parquet file to write")
-    generate.add_argument("--start", type=_date, default=datetime(2024, 1, 1, tzinfo=UTC),
-                          help="first day, YYYY-MM-DD (UTC); default 2024-01-01")
+    generate.add_argument(
+        "--start",
+        type=_date,
+        default=datetime(2024, 1, 1, tzinfo=UTC),
+        help="first day, YYYY-MM-DD (UTC); default 2024-01-01",
+    )
     generate.add_argument("--days", type=int, default=90, help="length of the period; default 90")
     generate.add_argument("--accounts", type=int, help="bank: number of accounts (default 300)")
-    generate.add_argument("--transactions", type=int,
-                          help="bank: mean transactions per account (default 25)")
+    generate.add_argument(
+        "--transactions", type=int, help="bank: mean transactions per account (default 25)"
+    )
     generate.add_argument("--orders", type=int, help="orders: number of orders (default 400)")
     generate.set_defaults(run=_generate)
 
@@ -76,7 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     state.add_argument("--db", type=Path, required=True)
     state.add_argument("--stream", required=True)
     moment = state.add_mutually_exclusive_group()
-    moment.add_argument("--as-of", type=_instant, help="ISO time with zone, e.g. 2024-03-15T23:59:59Z")
+    moment.add_argument(
+        "--as-of", type=_instant, help="ISO time with zone, e.g. 2024-03-15T23:59:59Z"
+    )
     moment.add_argument("--version", type=int, help="replay up to this version")
     state.set_defaults(run=_state)
     return parser
@@ -88,8 +97,9 @@ def _generate(args: argparse.Namespace) -> int:
     if options and args.domain != "bank":
         raise UsageError(f"--transactions does not apply to {args.domain}")
     module = DOMAINS[args.domain]
-    batches = module.simulate_batches(size, seed=args.seed, start=args.start, days=args.days,
-                                      **options)
+    batches = module.simulate_batches(
+        size, seed=args.seed, start=args.start, days=args.days, **options
+    )
     if not args.out.parent.is_dir():
         raise InvalidArgument(f"folder {str(args.out.parent)!r} does not exist; create it first")
     partial = args.out.with_name(args.out.name + ".partial")
@@ -148,7 +158,9 @@ def _state(args: argparse.Namespace) -> int:
 
 def _existing_store(path: Path) -> EventStore:
     if not path.is_file():
-        raise InvalidArgument(f"no database at {str(path)!r}; create one with `python -m eventsim load`")
+        raise InvalidArgument(
+            f"no database at {str(path)!r}; create one with `python -m eventsim load`"
+        )
     return EventStore(path)
 
 
@@ -163,7 +175,9 @@ def _instant(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO time like 2024-03-15T23:59:59Z") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO time like 2024-03-15T23:59:59Z"
+        ) from None
     if moment.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} has no time zone; add Z or +00:00")
     return moment

@@ -36,8 +36,8 @@ class StreamNotFound(EventSimError, LookupError):
 
     def __init__(self, stream_id: str) -> None:
         super().__init__(
-            f"stream {stream_id!r} does not exist; check the id "
-            "(store.sql('SELECT DISTINCT stream_id FROM event_store') lists them)"
+            f"stream {stream_id!r} does not exist; check the id (store.info() counts the "
+            "streams; the event_streams table lists them)"
         )
         self.stream_id = stream_id
 

@@ -8,7 +8,6 @@ The first bad row is named; nothing is written.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,7 +17,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from eventsim.errors import EventSimError, InvalidDataset
-from eventsim.events import BASE_PARSERS, EARLIEST, LATEST, STREAM_ID_PATTERN, EventTypes
+from eventsim.events import (
+    BASE_PARSERS,
+    EARLIEST,
+    LATEST,
+    STREAM_ID_PATTERN,
+    EventTypes,
+    field_kinds,
+)
 
 INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
 TEXT = ("VARCHAR", "JSON")
@@ -56,7 +62,8 @@ SELECT row, stream_id, version, problem FROM (
         WHEN version IS NULL THEN 'version is missing'
         WHEN event_id IS NULL OR TRY_CAST(event_id AS UUID) IS NULL THEN 'event_id is not a UUID'
         WHEN event_type IS NULL OR NOT list_contains(?, event_type)
-            THEN 'event_type ' || coalesce('''' || event_type || '''', 'NULL') || ' is not a known type'
+            THEN 'event_type ' || coalesce('''' || event_type || '''', 'NULL')
+                 || ' is not a known type'
         WHEN data IS NULL OR NOT json_valid(data) OR json_type(data) <> 'OBJECT'
             THEN 'data is not a JSON object'
         WHEN metadata IS NOT NULL AND (NOT json_valid(metadata) OR json_type(metadata) <> 'OBJECT')
@@ -142,9 +149,7 @@ def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     try:
         described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
     except duckdb.Error as exc:
-        raise InvalidDataset(
-            f"cannot read {path} as Parquet: {str(exc).splitlines()[0]}"
-        ) from None
+        raise InvalidDataset(f"cannot read {path} as Parquet: {str(exc).splitlines()[0]}") from None
     columns = {name: type_ for name, type_, *_ in described}
     missing = sorted(set(EXPECTED_COLUMNS) - set(columns))
     extra = sorted(set(columns) - set(EXPECTED_COLUMNS) - set(OPTIONAL_COLUMNS))
@@ -156,7 +161,11 @@ def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     allowed = {**EXPECTED_COLUMNS, **OPTIONAL_COLUMNS}
     for name, type_ in columns.items():
         if type_ not in allowed[name]:
-            hint = " (a naive timestamp: store times in UTC with a zone)" if name == "timestamp" else ""
+            hint = (
+                " (a naive timestamp: store times in UTC with a zone)"
+                if name == "timestamp"
+                else ""
+            )
             raise InvalidDataset(
                 f"{path}: column {name!r} is {type_}, expected one of {list(allowed[name])}{hint}"
             )
@@ -179,23 +188,27 @@ def _field_table(types: EventTypes) -> pa.Table:
     """One row per (event type, field) whose kind SQL can check; all_fields for the key check."""
     rows = []
     for name in types.names():
-        fields = dataclasses.fields(types.get(name))  # type: ignore[arg-type]
-        all_fields = sorted(f.name for f in fields)
-        kinds = [(f.name, str(f.type)) for f in fields if str(f.type) in BASE_PARSERS]
+        fields = field_kinds(types.get(name))
+        all_fields = sorted(fields)
+        kinds = [(field, kind) for field, kind in fields.items() if kind in BASE_PARSERS]
         for field, kind in kinds or [("", "none")]:
-            rows.append({"event_type": name, "field": field, "kind": kind, "all_fields": all_fields})
+            rows.append(
+                {"event_type": name, "field": field, "kind": kind, "all_fields": all_fields}
+            )
     return pa.Table.from_pylist(rows)
 
 
 def _check_custom_payloads(con: duckdb.DuckDBPyConnection, path: Path, types: EventTypes) -> None:
     """Fields with a domain's own parser (e.g. order lines) are checked by that parser."""
-    custom = [n for n in types.names()
-              if any(str(f.type) not in BASE_PARSERS for f in dataclasses.fields(types.get(n)))]  # type: ignore[arg-type]
+    custom = [
+        n for n in types.names() if set(field_kinds(types.get(n)).values()) - set(BASE_PARSERS)
+    ]
     if not custom:
         return
     rows = con.execute(
         "SELECT row, stream_id, version, event_type, data FROM _incoming "
-        "WHERE list_contains(?, event_type) ORDER BY row", [custom]
+        "WHERE list_contains(?, event_type) ORDER BY row",
+        [custom],
     ).fetchall()
     for row, stream_id, version, event_type, data in rows:
         try:

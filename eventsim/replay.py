@@ -25,7 +25,9 @@ def fold(events: Iterable[Event], domain: ModuleType | None = None) -> Any:
     """The state after applying ``events`` in order, starting from the domain's empty state."""
     events = list(events)
     if not events:
-        raise InvalidArgument("cannot fold an empty list of events: there is no state before the first")
+        raise InvalidArgument(
+            "cannot fold an empty list of events: there is no state before the first"
+        )
     domain = domain or domain_of(events[0].event_type)
     state = domain.INITIAL_STATE
     for event in events:
@@ -33,8 +35,13 @@ def fold(events: Iterable[Event], domain: ModuleType | None = None) -> Any:
     return state
 
 
-def state_at(store: EventStore, stream_id: str, *, as_of: datetime | None = None,
-             to_version: int | None = None) -> Any:
+def state_at(
+    store: EventStore,
+    stream_id: str,
+    *,
+    as_of: datetime | None = None,
+    to_version: int | None = None,
+) -> Any:
     """The stream's state as of a time and/or a version (both: whichever comes first).
 
     An ``as_of`` before the stream existed raises ``InvalidArgument``.
@@ -55,9 +62,15 @@ def history(store: EventStore, stream_id: str) -> pd.DataFrame:
     rows, state = [], domain.INITIAL_STATE
     for event in events:
         state = domain.evolve(state, EVENT_TYPES.parse(event.event_type, event.data))
-        rows.append({"version": event.version, "timestamp": event.timestamp,
-                     "event_type": event.event_type, "data": event.data,
-                     **{f"state_{k}": v for k, v in dataclasses.asdict(state).items() if k != "version"}})
+        rows.append(
+            {
+                "version": event.version,
+                "timestamp": event.timestamp,
+                "event_type": event.event_type,
+                "data": event.data,
+                **{f"state_{k}": v for k, v in dataclasses.asdict(state).items() if k != "version"},
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -78,7 +78,9 @@ def event_ids(seed: int, domain: str, positions: np.ndarray) -> pa.Array:
         width = {0: 8, 20: 12}.get(src, 4)
         text[:, dst : dst + width] = hexed[:, src : src + width]
     offsets = np.arange(0, 36 * (len(raw) + 1), 36, dtype=np.int32)
-    return pa.Array.from_buffers(pa.string(), len(raw), [None, pa.py_buffer(offsets), pa.py_buffer(text)])
+    return pa.Array.from_buffers(
+        pa.string(), len(raw), [None, pa.py_buffer(offsets), pa.py_buffer(text)]
+    )
 
 
 def business_day_weights(start: datetime, days: int, *, weekend: float = 0.35) -> np.ndarray:
@@ -87,7 +89,9 @@ def business_day_weights(start: datetime, days: int, *, weekend: float = 0.35) -
     weekday = (dates.astype("datetime64[D]").view("int64") + 3) % 7  # 0 = Monday
     day_of_month = (dates - dates.astype("datetime64[M]")).astype(int) + 1
     weights = np.where(weekday >= 5, weekend, 1.0)
-    return weights * np.where(np.isin(day_of_month, (1, 15)), 2.0, 1.0)  # type: ignore[no-any-return]
+    pay_days: np.ndarray = np.where(np.isin(day_of_month, (1, 15)), 2.0, 1.0)
+    result: np.ndarray = weights * pay_days
+    return result
 
 
 def draw_days(rng: np.random.Generator, weights: np.ndarray, first_day: np.ndarray) -> np.ndarray:
@@ -95,7 +99,9 @@ def draw_days(rng: np.random.Generator, weights: np.ndarray, first_day: np.ndarr
     cdf = np.concatenate([[0.0], np.cumsum(weights)])
     low = cdf[first_day]
     target = low + rng.random(len(first_day)) * (cdf[-1] - low)
-    return np.clip(np.searchsorted(cdf, target, side="right") - 1, first_day, len(weights) - 1)
+    days: np.ndarray = np.searchsorted(cdf, target, side="right") - 1
+    clipped: np.ndarray = np.clip(days, first_day, len(weights) - 1)
+    return clipped
 
 
 def draw_seconds_of_day(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -105,7 +111,9 @@ def draw_seconds_of_day(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.where(rng.random(n) < 0.88, office, anytime).astype(np.int64)
 
 
-def add_bursts(rng: np.random.Generator, seconds: np.ndarray, same_stream: np.ndarray, p: float) -> np.ndarray:
+def add_bursts(
+    rng: np.random.Generator, seconds: np.ndarray, same_stream: np.ndarray, p: float
+) -> np.ndarray:
     """Pull some events to a few minutes after their predecessor in the same stream.
 
     ``seconds`` must be sorted within each stream; ``same_stream[i]`` says whether event
@@ -116,7 +124,14 @@ def add_bursts(rng: np.random.Generator, seconds: np.ndarray, same_stream: np.nd
     anchor = np.maximum.accumulate(np.where(burst, 0, np.arange(len(seconds))))
     total = np.cumsum(gaps)
     bursted = seconds[anchor] + total - total[anchor]
-    return np.where(burst, bursted, seconds)  # type: ignore[no-any-return]
+    result: np.ndarray = np.where(burst, bursted, seconds)
+    if len(result):
+        # A burst can land after the stream's next event; a running maximum per stream
+        # (streams kept apart by an offset) carries it forward so each stream stays sorted.
+        base = result.min()
+        offset = np.cumsum(~same_stream).astype(np.int64) * np.int64(result.max() - base + 1)
+        result = np.maximum.accumulate(result - base + offset) - offset + base
+    return result
 
 
 def money_text(cents: np.ndarray) -> pa.Array:

@@ -8,7 +8,8 @@ the same transaction as the events they describe.
 
 >>> from eventsim.events import NewEvent
 >>> with EventStore() as store:
-...     store.append("account-42", [NewEvent("AccountOpened", {"owner": "Ada"})], expected_version=0)
+...     store.append("account-42", [NewEvent("AccountOpened", {"owner": "Ada"})],
+...                  expected_version=0)
 1
 """
 
@@ -94,10 +95,14 @@ class EventStore:
     lessons and tests pass ``TickingClock`` and ``seeded_ids`` to stay reproducible.
     """
 
-    def __init__(self, path: str | Path = ":memory:", *,
-                 clock: Callable[[], datetime] | None = None,
-                 new_id: Callable[[], uuid.UUID] = uuid.uuid4,
-                 event_types: EventTypes | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path = ":memory:",
+        *,
+        clock: Callable[[], datetime] | None = None,
+        new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+        event_types: EventTypes | None = None,
+    ) -> None:
         self.path = str(path)
         _refuse_foreign_file(self.path)
         try:
@@ -133,8 +138,13 @@ class EventStore:
         return self._con
 
     # -- writing -----------------------------------------------------------------------
-    def append(self, stream_id: str, events: Sequence[NewEvent | DomainEvent], *,
-               expected_version: int | None) -> int:
+    def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent | DomainEvent],
+        *,
+        expected_version: int | None,
+    ) -> int:
         """Append ``events`` to the stream atomically and return its new version.
 
         ``expected_version``: 0 means the stream must not exist yet, n means it must be
@@ -204,7 +214,8 @@ class EventStore:
         """True if every id is stored in this stream; raise if only some are."""
         found = self._con.execute(
             "SELECT CAST(event_id AS VARCHAR), stream_id FROM event_store "
-            "WHERE event_id IN (SELECT CAST(unnest(?) AS UUID))", [ids]
+            "WHERE event_id IN (SELECT CAST(unnest(?) AS UUID))",
+            [ids],
         ).fetchall()
         if not found:
             return False
@@ -221,16 +232,18 @@ class EventStore:
     def _insert(self, stream_id: str, current: int, rows: list[dict[str, Any]]) -> None:
         (position,) = self._con.execute("SELECT position FROM event_log").fetchall()[0]
         n = len(rows)
-        batch = pa.table({
-            "stream_id": pa.array([stream_id] * n, pa.string()),
-            "version": pa.array(range(current + 1, current + n + 1), pa.int32()),
-            "event_id": [r["event_id"] for r in rows],
-            "event_type": [r["event_type"] for r in rows],
-            "data": [r["data"] for r in rows],
-            "metadata": [r["metadata"] for r in rows],
-            "timestamp": pa.array([r["timestamp"] for r in rows], pa.timestamp("us", tz="UTC")),
-            "position": pa.array(range(position + 1, position + n + 1), pa.int64()),
-        })
+        batch = pa.table(
+            {
+                "stream_id": pa.array([stream_id] * n, pa.string()),
+                "version": pa.array(range(current + 1, current + n + 1), pa.int32()),
+                "event_id": [r["event_id"] for r in rows],
+                "event_type": [r["event_type"] for r in rows],
+                "data": [r["data"] for r in rows],
+                "metadata": [r["metadata"] for r in rows],
+                "timestamp": pa.array([r["timestamp"] for r in rows], pa.timestamp("us", tz="UTC")),
+                "position": pa.array(range(position + 1, position + n + 1), pa.int64()),
+            }
+        )
         self._con.register("_append_batch", batch)
         try:
             self._con.execute(f"INSERT INTO event_store SELECT {COLUMNS} FROM _append_batch")  # noqa: S608 (constant)
@@ -259,13 +272,15 @@ class EventStore:
         check_stream_id(stream_id)
         return self._head(stream_id)[0]
 
-    def read_stream(self, stream_id: str, *, to_version: int | None = None,
-                    as_of: datetime | None = None) -> list[Event]:
+    def read_stream(
+        self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
+    ) -> list[Event]:
         """The stream's events in version order, up to a version and/or a time."""
         check_stream_id(stream_id)
         if self.version(stream_id) == 0:
             raise StreamNotFound(stream_id)
-        where, params = ["stream_id = ?"], [stream_id]
+        where: list[str] = ["stream_id = ?"]
+        params: list[object] = [stream_id]
         if to_version is not None:
             where.append("version <= ?")
             params.append(_positive("to_version", to_version))
@@ -275,15 +290,19 @@ class EventStore:
         query = f"SELECT {COLUMNS} FROM event_store WHERE {' AND '.join(where)} ORDER BY version"  # noqa: S608 (fixed fragments)
         return [_event(row) for row in self._con.execute(query, params).fetchall()]
 
-    def read_all(self, *, after: int = 0, event_types: Sequence[str] | None = None,
-                 limit: int | None = None) -> list[Event]:
+    def read_all(
+        self, *, after: int = 0, event_types: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[Event]:
         """Events in commit order with ``position > after``, optionally of some types."""
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
             raise InvalidArgument(f"after must be a position >= 0, got {after!r}")
-        where, params = ["position > ?"], [after]
+        where: list[str] = ["position > ?"]
+        params: list[object] = [after]
         if event_types is not None:
             if isinstance(event_types, str):
-                raise InvalidArgument(f"event_types must be a list of names, got the string {event_types!r}")
+                raise InvalidArgument(
+                    f"event_types must be a list of names, got the string {event_types!r}"
+                )
             for name in event_types:
                 self.event_types.get(name)
             where.append("list_contains(?, event_type)")
@@ -304,11 +323,18 @@ class EventStore:
             "SELECT (SELECT count(*) FROM event_streams), count(*), min(timestamp), max(timestamp) "
             "FROM event_store"
         ).fetchall()[0]
-        types = dict(self._con.execute(
-            "SELECT event_type, count(*) FROM event_store GROUP BY 1 ORDER BY 2 DESC, 1"
-        ).fetchall())
-        return {"streams": streams, "events": events, "event_types": types,
-                "first": first, "last": last}
+        types = dict(
+            self._con.execute(
+                "SELECT event_type, count(*) FROM event_store GROUP BY 1 ORDER BY 2 DESC, 1"
+            ).fetchall()
+        )
+        return {
+            "streams": streams,
+            "events": events,
+            "event_types": types,
+            "first": first,
+            "last": last,
+        }
 
     # -- bulk --------------------------------------------------------------------------
     def load_parquet(self, path: str | Path) -> int:
@@ -337,7 +363,9 @@ def _refuse_foreign_file(path: str) -> None:
 
 
 def _check_expected_version(expected: object) -> None:
-    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int) or expected < 0):
+    if expected is not None and (
+        isinstance(expected, bool) or not isinstance(expected, int) or expected < 0
+    ):
         raise InvalidArgument(
             f"expected_version must be None or a version >= 0 (0: a new stream), got {expected!r}"
         )
@@ -362,5 +390,13 @@ def _positive(name: str, value: object) -> int:
 
 def _event(row: tuple[Any, ...]) -> Event:
     stream_id, version, event_id, event_type, data, metadata, timestamp, position = row
-    return Event(stream_id, version, event_id, event_type, json.loads(data),
-                 json.loads(metadata) if metadata else {}, timestamp, position)
+    return Event(
+        stream_id,
+        version,
+        event_id,
+        event_type,
+        json.loads(data),
+        json.loads(metadata) if metadata else {},
+        timestamp,
+        position,
+    )

@@ -15,7 +15,10 @@ from eventsim import EventStore, state_at
 def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "eventsim", *map(str, args)],
-        cwd=cwd, capture_output=True, text=True, timeout=120,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -23,15 +26,29 @@ def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with a generated bank data set loaded into bank.duckdb."""
     folder = tmp_path_factory.mktemp("cli")
-    assert run("generate", "bank", "--accounts", "40", "--seed", "7", "--out", "bank.parquet",
-               cwd=folder).returncode == 0
+    assert (
+        run(
+            "generate",
+            "bank",
+            "--accounts",
+            "40",
+            "--seed",
+            "7",
+            "--out",
+            "bank.parquet",
+            cwd=folder,
+        ).returncode
+        == 0
+    )
     assert run("load", "bank.parquet", "--db", "bank.duckdb", cwd=folder).returncode == 0
     return folder
 
 
 def test_generate_writes_the_same_bytes_for_the_same_seed(tmp_path: Path) -> None:
     for name in ("a.parquet", "b.parquet"):
-        done = run("generate", "bank", "--accounts", "30", "--seed", "3", "--out", name, cwd=tmp_path)
+        done = run(
+            "generate", "bank", "--accounts", "30", "--seed", "3", "--out", name, cwd=tmp_path
+        )
         assert 0 == done.returncode, done.stderr
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
 
@@ -47,8 +64,16 @@ def test_info_reports_streams_events_and_time_range(workdir: Path) -> None:
 
 
 def test_state_prints_the_replayed_state_as_json(workdir: Path) -> None:
-    done = run("state", "--db", "bank.duckdb", "--stream", "account-0005",
-               "--as-of", "2024-02-15T12:00:00Z", cwd=workdir)
+    done = run(
+        "state",
+        "--db",
+        "bank.duckdb",
+        "--stream",
+        "account-0005",
+        "--as-of",
+        "2024-02-15T12:00:00Z",
+        cwd=workdir,
+    )
     assert 0 == done.returncode, done.stderr
     printed = json.loads(done.stdout)
     with EventStore(workdir / "bank.duckdb") as store:
@@ -56,19 +81,26 @@ def test_state_prints_the_replayed_state_as_json(workdir: Path) -> None:
 
         expected = state_at(store, "account-0005", as_of=datetime(2024, 2, 15, 12, tzinfo=UTC))
     assert (expected.owner, float(expected.balance), expected.version) == (
-        printed["owner"], printed["balance"], printed["version"])
+        printed["owner"],
+        printed["balance"],
+        printed["version"],
+    )
 
 
 def test_state_replays_up_to_a_version(workdir: Path) -> None:
-    done = run("state", "--db", "bank.duckdb", "--stream", "account-0005", "--version", "1",
-               cwd=workdir)
+    done = run(
+        "state", "--db", "bank.duckdb", "--stream", "account-0005", "--version", "1", cwd=workdir
+    )
     assert {"balance": 0, "status": "open", "version": 1} == {
-        k: v for k, v in json.loads(done.stdout).items() if k != "owner"}
+        k: v for k, v in json.loads(done.stdout).items() if k != "owner"
+    }
 
 
 BAD_CALLS = [
-    (("state", "--db", "bank.duckdb", "--stream", "account-0005", "--as-of", "2024-02-15"),
-     "2024-02-15"),
+    (
+        ("state", "--db", "bank.duckdb", "--stream", "account-0005", "--as-of", "2024-02-15"),
+        "2024-02-15",
+    ),
     (("state", "--db", "bank.duckdb", "--stream", "account-9999"), "account-9999"),
     (("state", "--db", "bank.duckdb", "--stream", "x'; DROP TABLE event_store; --"), "DROP TABLE"),
     (("state", "--db", "missing.duckdb", "--stream", "account-0005"), "missing.duckdb"),
@@ -80,13 +112,17 @@ BAD_CALLS = [
     (("generate", "bank", "--seed", "1", "--orders", "5", "--out", "new.parquet"), "--orders"),
     (("generate", "bank", "--seed", "1", "--accounts", "0", "--out", "new.parquet"), "0"),
     (("generate", "bank", "--seed", "1", "--out", "no/such/dir/new.parquet"), "no/such/dir"),
-    (("generate", "bank", "--seed", "1", "--start", "01/02/2024", "--out", "new.parquet"),
-     "01/02/2024"),
+    (
+        ("generate", "bank", "--seed", "1", "--start", "01/02/2024", "--out", "new.parquet"),
+        "01/02/2024",
+    ),
     (("frobnicate",), "frobnicate"),
 ]
 
 
-@pytest.mark.parametrize(("args", "named"), BAD_CALLS, ids=[" ".join(a[:1] + a[-1:]) for a, _ in BAD_CALLS])
+@pytest.mark.parametrize(
+    ("args", "named"), BAD_CALLS, ids=[" ".join(a[:1] + a[-1:]) for a, _ in BAD_CALLS]
+)
 def test_bad_input_exits_2_with_one_line_naming_it_and_writes_nothing(
     workdir: Path, args: tuple[str, ...], named: str
 ) -> None:

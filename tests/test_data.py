@@ -25,7 +25,9 @@ def out_file(args: list[str]) -> str:
 
 
 @pytest.mark.parametrize("args", make_data_commands(), ids=out_file)
-def test_make_data_reproduces_the_committed_file_byte_for_byte(args: list[str], tmp_path: Path) -> None:
+def test_make_data_reproduces_the_committed_file_byte_for_byte(
+    args: list[str], tmp_path: Path
+) -> None:
     committed = ROOT / out_file(args)
     args[args.index("--out") + 1] = str(tmp_path / committed.name)
     subprocess.run([sys.executable, "-m", "eventsim", *args], check=True, capture_output=True)

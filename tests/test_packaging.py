@@ -18,16 +18,19 @@ def requirement_name(spec: str) -> str:
 
 def pyproject_requirements() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    specs = project["dependencies"] + [s for extra in ("lab", "test")
-                                       for s in project["optional-dependencies"][extra]]
-    return {requirement_name(s): s[len(requirement_name(s)):] for s in specs}
+    specs = project["dependencies"] + [
+        s for extra in ("lab", "test") for s in project["optional-dependencies"][extra]
+    ]
+    return {requirement_name(s): s[len(requirement_name(s)) :] for s in specs}
 
 
 def conda_requirements() -> dict[str, str]:
     deps = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
     named = [d for d in deps if isinstance(d, str) and requirement_name(d) not in ("python", "pip")]
-    return {CONDA_TO_PYPI.get(requirement_name(d), requirement_name(d)): d[len(requirement_name(d)):]
-            for d in named}
+    return {
+        CONDA_TO_PYPI.get(requirement_name(d), requirement_name(d)): d[len(requirement_name(d)) :]
+        for d in named
+    }
 
 
 def test_environment_yml_lists_the_same_dependencies_and_bounds_as_pyproject() -> None:
@@ -40,7 +43,11 @@ def test_environment_yml_installs_the_package_itself_with_pip() -> None:
 
 
 def test_the_lock_pins_every_dependency_exactly() -> None:
-    pinned = {requirement_name(line) for line in (ROOT / "requirements.lock").read_text().splitlines()
-              if "==" in line and not line.startswith("#")}
+    pinned = {
+        requirement_name(line)
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
     assert set() == {name.replace("_", "-") for name in pyproject_requirements()} - {
-        p.replace("_", "-") for p in pinned}
+        p.replace("_", "-") for p in pinned
+    }

@@ -8,7 +8,9 @@ from eventsim.domains import bank
 from eventsim.events import EventTypes
 
 DOMAINS: dict[str, ModuleType] = {"bank": bank}
-EVENT_TYPES = EventTypes({name: cls for d in DOMAINS.values() for name, cls in d.EVENT_TYPES.items()})
+EVENT_TYPES = EventTypes(
+    {name: cls for d in DOMAINS.values() for name, cls in d.EVENT_TYPES.items()}
+)
 
 
 def domain_of(event_type: str) -> ModuleType:

@@ -212,33 +212,83 @@ ORDER BY stream_id
 
 
 # -- simulation ------------------------------------------------------------------------
-FIRST_NAMES = ("Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Frances", "Ken",
-               "Margaret", "Dennis", "Radia", "John", "Hedy", "Tim", "Karen", "Linus")
-LAST_NAMES = ("Lovelace", "Turing", "Hopper", "Dijkstra", "Liskov", "Knuth", "Allen",
-              "Thompson", "Hamilton", "Ritchie", "Perlman", "Backus", "Lamarr", "Berners-Lee",
-              "Jones", "Torvalds")
+FIRST_NAMES = (
+    "Ada",
+    "Alan",
+    "Grace",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Frances",
+    "Ken",
+    "Margaret",
+    "Dennis",
+    "Radia",
+    "John",
+    "Hedy",
+    "Tim",
+    "Karen",
+    "Linus",
+)
+LAST_NAMES = (
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Allen",
+    "Thompson",
+    "Hamilton",
+    "Ritchie",
+    "Perlman",
+    "Backus",
+    "Lamarr",
+    "Berners-Lee",
+    "Jones",
+    "Torvalds",
+)
 TYPES = ("AccountOpened", "MoneyDeposited", "MoneyWithdrawn", "AccountClosed")
 CHANNELS = ("branch", "online", "mobile", "atm")
 OPEN, DEPOSIT, WITHDRAW, CLOSE = range(4)
 
 
-def simulate(accounts: int = 300, *, seed: int, start: datetime = datetime(2024, 1, 1, tzinfo=UTC),
-             days: int = 90, transactions: int = 25, close_rate: float = 0.1) -> pa.Table:
+def simulate(
+    accounts: int = 300,
+    *,
+    seed: int,
+    start: datetime = datetime(2024, 1, 1, tzinfo=UTC),
+    days: int = 90,
+    transactions: int = 25,
+    close_rate: float = 0.1,
+) -> pa.Table:
     """A seeded history of ``accounts`` bank accounts as an Arrow table in commit order.
 
     >>> table = simulate(5, seed=1)
     >>> table.column_names[:4], table.num_rows == simulate(5, seed=1).num_rows
     (['stream_id', 'version', 'event_id', 'event_type'], True)
     """
-    batches = simulate_batches(accounts, seed=seed, start=start, days=days,
-                               transactions=transactions, close_rate=close_rate)
+    batches = simulate_batches(
+        accounts,
+        seed=seed,
+        start=start,
+        days=days,
+        transactions=transactions,
+        close_rate=close_rate,
+    )
     return pa.Table.from_batches(list(batches), schema=simkit.SCHEMA)
 
 
-def simulate_batches(accounts: int = 300, *, seed: int,
-                     start: datetime = datetime(2024, 1, 1, tzinfo=UTC), days: int = 90,
-                     transactions: int = 25, close_rate: float = 0.1,
-                     chunk_rows: int = 1_000_000) -> Iterator[pa.RecordBatch]:
+def simulate_batches(
+    accounts: int = 300,
+    *,
+    seed: int,
+    start: datetime = datetime(2024, 1, 1, tzinfo=UTC),
+    days: int = 90,
+    transactions: int = 25,
+    close_rate: float = 0.1,
+    chunk_rows: int = 1_000_000,
+) -> Iterator[pa.RecordBatch]:
     """Like ``simulate``, one Arrow batch of at most ``chunk_rows`` events at a time."""
     start = simkit.check_start(start)
     simkit.check_positive("accounts", accounts)
@@ -247,7 +297,9 @@ def simulate_batches(accounts: int = 300, *, seed: int,
     if not 0 <= close_rate <= 1:
         raise DomainError(f"close_rate must be between 0 and 1, got {close_rate!r}")
     rng = np.random.default_rng(seed)
-    stream, kind, seconds, cents = _draw_history(rng, accounts, start, days, transactions, close_rate)
+    stream, kind, seconds, cents = _draw_history(
+        rng, accounts, start, days, transactions, close_rate
+    )
     order = np.lexsort((stream, seconds))  # commit order: by time, then account
     stream, kind, seconds, cents = stream[order], kind[order], seconds[order], cents[order]
     version = _versions(stream, accounts)
@@ -262,18 +314,22 @@ def simulate_batches(accounts: int = 300, *, seed: int,
             simkit.json_object("owner", simkit.pick(owner_names, s), quoted=True),
             simkit.json_object("amount", simkit.money_text(cents[lo:hi]), quoted=False),
             simkit.json_object("amount", simkit.money_text(cents[lo:hi]), quoted=False),
-            simkit.json_object("reason", simkit.pick(["customer request"], np.zeros_like(s)), quoted=True),
+            simkit.json_object(
+                "reason", simkit.pick(["customer request"], np.zeros_like(s)), quoted=True
+            ),
         )
         metadata = simkit.json_object("channel", simkit.pick(CHANNELS, channel[lo:hi]), quoted=True)
-        yield simkit.to_batches({
-            "stream_id": simkit.pick(stream_names, s),
-            "version": pa.array(version[lo:hi], pa.int32()),
-            "event_id": simkit.event_ids(seed, "bank", np.arange(lo, hi)),
-            "event_type": simkit.pick(TYPES, k),
-            "data": data,
-            "metadata": metadata,
-            "timestamp": simkit.timestamps(start, seconds[lo:hi]),
-        })
+        yield simkit.to_batches(
+            {
+                "stream_id": simkit.pick(stream_names, s),
+                "version": pa.array(version[lo:hi], pa.int32()),
+                "event_id": simkit.event_ids(seed, "bank", np.arange(lo, hi)),
+                "event_type": simkit.pick(TYPES, k),
+                "data": data,
+                "metadata": metadata,
+                "timestamp": simkit.timestamps(start, seconds[lo:hi]),
+            }
+        )
 
 
 def _versions(stream: np.ndarray, accounts: int) -> np.ndarray:
@@ -286,17 +342,27 @@ def _versions(stream: np.ndarray, accounts: int) -> np.ndarray:
     return version
 
 
-def _draw_history(rng: np.random.Generator, accounts: int, start: datetime, days: int,
-                  transactions: int, close_rate: float) -> tuple[np.ndarray, ...]:
+def _draw_history(
+    rng: np.random.Generator,
+    accounts: int,
+    start: datetime,
+    days: int,
+    transactions: int,
+    close_rate: float,
+) -> tuple[np.ndarray, ...]:
     """Every event as numbers, grouped by account and in time order within it."""
     weights = simkit.business_day_weights(start, days)
-    open_day = simkit.draw_days(rng, weights[: max(1, days // 3)], np.zeros(accounts, dtype=np.int64))
+    open_day = simkit.draw_days(
+        rng, weights[: max(1, days // 3)], np.zeros(accounts, dtype=np.int64)
+    )
     open_at = open_day * 86_400 + simkit.draw_seconds_of_day(rng, accounts)
     # Activity varies a lot between customers: a gamma-Poisson mix, not one rate for all.
     count = rng.poisson(rng.gamma(2.0, transactions / 2.0, accounts))
     account = np.repeat(np.arange(accounts), count)
     day = simkit.draw_days(rng, weights, open_day[account])
-    at = np.maximum(day * 86_400 + simkit.draw_seconds_of_day(rng, len(account)), open_at[account] + 60)
+    at = np.maximum(
+        day * 86_400 + simkit.draw_seconds_of_day(rng, len(account)), open_at[account] + 60
+    )
     at = at[np.lexsort((at, account))]
     same = np.concatenate([[False], account[1:] == account[:-1]])
     at = simkit.add_bursts(rng, at, same, p=0.2)
@@ -307,7 +373,9 @@ def _draw_history(rng: np.random.Generator, accounts: int, start: datetime, days
     last = np.where(count > 0, at[np.maximum(np.cumsum(count) - 1, 0)] if len(at) else 0, open_at)
     close_at = np.minimum(last + rng.exponential(3 * 86_400, accounts).astype(np.int64) + 60, end)
     close_at = np.maximum(close_at, last + 1)
-    balance = np.bincount(account, weights=np.where(kind == DEPOSIT, cents, -cents), minlength=accounts)
+    balance = np.bincount(
+        account, weights=np.where(kind == DEPOSIT, cents, -cents), minlength=accounts
+    )
     balance = np.rint(balance).astype(np.int64)
     payout = closes & (balance > 0)
     ids = np.arange(accounts)
@@ -315,13 +383,20 @@ def _draw_history(rng: np.random.Generator, accounts: int, start: datetime, days
         (ids, np.full(accounts, OPEN), open_at, np.zeros(accounts, np.int64)),
         (account, kind, at, cents),
         (ids[payout], np.full(payout.sum(), WITHDRAW), close_at[payout], balance[payout]),
-        (ids[closes], np.full(closes.sum(), CLOSE), close_at[closes] + 1, np.zeros(closes.sum(), np.int64)),
+        (
+            ids[closes],
+            np.full(closes.sum(), CLOSE),
+            close_at[closes] + 1,
+            np.zeros(closes.sum(), np.int64),
+        ),
     ]
     stream, kinds, seconds, amounts = (np.concatenate(col) for col in zip(*parts, strict=True))
     return stream.astype(np.int32), kinds.astype(np.int8), seconds.astype(np.int64), amounts
 
 
-def _amounts(rng: np.random.Generator, account: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _amounts(
+    rng: np.random.Generator, account: np.ndarray, count: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Kind and cents of each transaction, walking all accounts' n-th transaction at once.
 
     A withdrawal takes a share of the balance at that moment, so no history overdraws.
