@@ -4,7 +4,7 @@ Generate a seeded event stream, load it into an embedded DuckDB event store, rep
 travel through time, and compare it with a state-based model.
 """
 
-from eventsim.domains import bank
+from eventsim.domains import bank, orders
 from eventsim.errors import (
     ConcurrencyError,
     DomainError,
@@ -45,6 +45,7 @@ __all__ = [
     "data_file",
     "fold",
     "history",
+    "orders",
     "seeded_ids",
     "state_at",
 ]

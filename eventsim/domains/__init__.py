@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from eventsim.domains import bank
+from eventsim.domains import bank, orders
 from eventsim.events import EventTypes
 
-DOMAINS: dict[str, ModuleType] = {"bank": bank}
+DOMAINS: dict[str, ModuleType] = {"bank": bank, "orders": orders}
 EVENT_TYPES = EventTypes(
     {name: cls for d in DOMAINS.values() for name, cls in d.EVENT_TYPES.items()}
 )
