@@ -89,8 +89,18 @@ def parse_money(name: str, value: object) -> Decimal:
         raise InvalidEvent(f"field {name!r} must be a number, got {value!r}") from None
     if not amount.is_finite() or amount <= 0:
         raise InvalidEvent(f"field {name!r} must be a finite amount > 0, got {value!r}")
-    if amount != amount.quantize(Decimal("0.01")):
+    try:
+        cents = amount.quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than Decimal's 28 of precision
+        raise InvalidEvent(f"field {name!r} is too large: {value!r}; check its units") from None
+    if amount != cents:
         raise InvalidEvent(f"field {name!r} has more than 2 decimals: {value!r}; round to cents")
+    # A fraction is stored as a JSON number, a double: refuse what a double cannot hold exactly.
+    if amount != amount.to_integral_value() and Decimal(repr(float(amount))) != amount:
+        raise InvalidEvent(
+            f"field {name!r} has more digits than a JSON number keeps exactly: {value!r}; "
+            "use at most 15 significant digits"
+        )
     return amount
 
 
@@ -141,7 +151,9 @@ def field_kinds(cls: type[DomainEvent]) -> dict[str, str]:
 
 
 def to_jsonable(value: object) -> object:
-    """Decimals to int or float, tuples to lists, recursively; everything else as is."""
+    """Decimals to int or float, tuples to lists, dataclasses to dicts, recursively."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, Mapping):

@@ -18,7 +18,9 @@ from eventsim.errors import InvalidArgument
 from eventsim.events import Event, check_timestamp
 from eventsim.store import EventStore
 
-LATEST_SQL_TIME = datetime.fromisoformat("2099-12-31T23:59:59+00:00")
+# Stored times are < 2100-01-01 (events.LATEST), so "<= this" takes every event, even one
+# in the last second of 2099.
+LATEST_SQL_TIME = datetime.fromisoformat("2100-01-01T00:00:00+00:00")
 
 
 def fold(events: Iterable[Event], domain: ModuleType | None = None) -> Any:

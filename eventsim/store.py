@@ -19,7 +19,7 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -189,7 +189,9 @@ class EventStore:
         return rows
 
     def _row(self, event: NewEvent) -> dict[str, Any]:
-        self.event_types.parse(event.event_type, event.data)  # raises on a bad payload
+        # Raises on a bad payload. The parsed form is what gets stored, so "10.50" is kept
+        # as the JSON number 10.5 that load_parquet (and every other reader) expects.
+        parsed = self.event_types.parse(event.event_type, event.data)
         if not isinstance(event.metadata, dict):
             raise InvalidEvent(f"metadata must be a JSON object, got {event.metadata!r}")
         event_id = event.event_id or self._new_id()
@@ -199,7 +201,7 @@ class EventStore:
         return {
             "event_id": str(event_id),
             "event_type": event.event_type,
-            "data": to_json(event.data, f"{event.event_type} data"),
+            "data": to_json(parsed.to_data(), f"{event.event_type} data"),
             "metadata": to_json(event.metadata, f"{event.event_type} metadata"),
             "timestamp": check_timestamp(timestamp, f"{event.event_type} timestamp"),
         }
@@ -248,7 +250,10 @@ class EventStore:
         try:
             self._con.execute(f"INSERT INTO event_store SELECT {COLUMNS} FROM _append_batch")  # noqa: S608 (constant)
         finally:
-            self._con.unregister("_append_batch")
+            # After a failed insert DuckDB refuses all but a rollback, even an unregister;
+            # the caller rolls back, and the next append's register replaces the view.
+            with suppress(duckdb.TransactionException):
+                self._con.unregister("_append_batch")
         self._con.execute(
             "INSERT INTO event_streams VALUES (?, ?, ?) ON CONFLICT (stream_id) DO UPDATE "
             "SET version = excluded.version, last_timestamp = excluded.last_timestamp",

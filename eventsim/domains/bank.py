@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from eventsim import simkit
-from eventsim.errors import DomainError, InvalidEvent
+from eventsim.errors import DomainError, InvalidArgument, InvalidEvent
 from eventsim.events import DomainEvent, parse_money
 
 Money = Decimal  # the annotation "Money" makes DomainEvent.from_data parse an exact amount
@@ -150,6 +150,9 @@ def check(status: str, balance: Decimal, command: Command) -> None:
         _amount(command.amount)
     if isinstance(command, CloseAccount) and balance != 0:
         raise DomainError(f"cannot close with a balance of {balance}: withdraw it first")
+    if isinstance(command, CloseAccount) and not command.reason.strip():
+        # AccountClosed needs a non-empty reason; refuse here, not later in the store.
+        raise DomainError(f"reason must be a non-empty text, got {command.reason!r}")
 
 
 def decide(state: Account, command: Command) -> list[DomainEvent]:
@@ -197,7 +200,7 @@ class AccountsTable:
 STATE_SQL = """
 SELECT stream_id AS account_id,
        any_value(data->>'owner') FILTER (WHERE event_type = 'AccountOpened') AS owner,
-       coalesce(sum(CAST(data->>'amount' AS DECIMAL(18, 2))
+       coalesce(sum(CAST(data->>'amount' AS DECIMAL(38, 2))
                     * CASE event_type WHEN 'MoneyWithdrawn' THEN -1 ELSE 1 END)
                 FILTER (WHERE event_type IN ('MoneyDeposited', 'MoneyWithdrawn')), 0)
            AS balance,
@@ -295,7 +298,7 @@ def simulate_batches(
     simkit.check_positive("days", days, limit=36_500)
     simkit.check_positive("transactions", transactions, limit=100_000)
     if not 0 <= close_rate <= 1:
-        raise DomainError(f"close_rate must be between 0 and 1, got {close_rate!r}")
+        raise InvalidArgument(f"close_rate must be between 0 and 1, got {close_rate!r}")
     rng = np.random.default_rng(seed)
     stream, kind, seconds, cents = _draw_history(
         rng, accounts, start, days, transactions, close_rate

@@ -1,0 +1,324 @@
+"""Parquet in and out: a load checks what append checks, names the first bad row, and
+writes nothing when it refuses; an export loads back row for row."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from eventsim import EventSimError, EventStore, InvalidDataset, NewEvent, simkit
+from eventsim.domains import bank
+from tests.conftest import snapshot
+
+Unchanged = Callable[[EventStore], AbstractContextManager[None]]
+WriteParquet = Callable[..., Path]
+T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
+
+
+def row(stream_id: str, version: int, event_type: str, data: str, minute: int) -> dict[str, Any]:
+    return {
+        "stream_id": stream_id,
+        "version": version,
+        "event_id": str(uuid.UUID(int=1000 + minute, version=4)),
+        "event_type": event_type,
+        "data": data,
+        "metadata": '{"channel":"atm"}',
+        "timestamp": T0 + timedelta(minutes=minute),
+    }
+
+
+def good_rows() -> list[dict[str, Any]]:
+    return [
+        row("acct-1", 1, "AccountOpened", '{"owner":"Ada"}', 0),
+        row("acct-1", 2, "MoneyDeposited", '{"amount":100}', 1),
+        row("acct-2", 1, "AccountOpened", '{"owner":"Alan"}', 2),
+        row("acct-1", 3, "MoneyWithdrawn", '{"amount":30.25}', 3),
+    ]
+
+
+def changed(index: int, **values: Any) -> Callable[[list[dict[str, Any]]], None]:
+    def change(rows: list[dict[str, Any]]) -> None:
+        rows[index].update(values)
+
+    return change
+
+
+def id_of(index: int) -> str:
+    return str(good_rows()[index]["event_id"])
+
+
+# name: (change to the good rows, the 1-based row the message names, text it must hold)
+BAD_ROWS: dict[str, tuple[Callable[[list[dict[str, Any]]], None], int, str]] = {
+    "version gap": (changed(3, version=4), 4, "version 4 breaks the sequence: expected 3"),
+    "version repeated": (changed(3, version=2), 4, "version 2 breaks the sequence"),
+    "new stream starting at 2": (changed(2, version=2), 3, "expected 1"),
+    "duplicate id in the file": (changed(3, event_id=id_of(1)), 2, id_of(1)),
+    "duplicate id in another case": (changed(3, event_id=id_of(1).upper()), 2, id_of(1)),
+    "id is not a UUID": (changed(1, event_id="12345"), 2, "'12345'"),
+    "unknown event type": (changed(1, event_type="MoneyTeleported"), 2, "'MoneyTeleported'"),
+    "data is a JSON list": (changed(1, data="[1,2]"), 2, "[1,2]"),
+    "data is a JSON string": (changed(1, data='"100"'), 2, '"100"'),
+    "data is not JSON": (changed(1, data="amount=100"), 2, "amount=100"),
+    "data has a trailing comma": (changed(0, data='{"owner":"Ada",}'), 1, '{"owner":"Ada",}'),
+    "metadata is a JSON list": (changed(2, metadata='["atm"]'), 3, '["atm"]'),
+    "NaN in metadata": (changed(2, metadata='{"score":NaN}'), 3, '{"score":NaN}'),
+    "Infinity as an amount": (changed(1, data='{"amount":Infinity}'), 2, "Infinity"),
+    "amount too big for a double": (changed(1, data='{"amount":1e400}'), 2, "1e400"),
+    "zero amount": (changed(1, data='{"amount":0}'), 2, '{"amount":0}'),
+    "negative amount": (changed(1, data='{"amount":-5}'), 2, '{"amount":-5}'),
+    "three decimals": (changed(1, data='{"amount":1.005}'), 2, "1.005"),
+    "amount as text": (changed(1, data='{"amount":"100"}'), 2, '{"amount":"100"}'),
+    "amount with a far decimal": (
+        changed(1, data='{"amount":1.0000000000001}'),
+        2,
+        "1.0000000000001",
+    ),
+    "huge amount": (changed(1, data='{"amount":1e30}'), 2, "1e30"),
+    "missing field": (changed(1, data="{}"), 2, "[amount]"),
+    "extra field": (changed(1, data='{"amount":5,"memo":"rent"}'), 2, '"memo":"rent"'),
+    "blank owner": (changed(2, data='{"owner":"\\t"}'), 3, '{"owner":"\\t"}'),
+    "stream id with SQL": (
+        changed(2, stream_id="x'; DROP TABLE event_store; --"),
+        3,
+        "DROP TABLE event_store",
+    ),
+    "empty stream id": (changed(2, stream_id=""), 3, "stream_id=''"),
+    "timestamp out of order": (
+        changed(3, timestamp=T0 - timedelta(days=1)),
+        4,
+        "2023-12-31 09:00:00",
+    ),
+    "timestamp before 1970": (
+        changed(2, timestamp=datetime(1960, 1, 1, tzinfo=UTC)),
+        3,
+        "1960-01-01",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ROWS), ids=str)
+def test_a_file_with_a_bad_row_is_refused_naming_the_row_and_value_and_nothing_is_written(
+    filled_store: EventStore, unchanged: Unchanged, write_parquet: WriteParquet, case: str
+) -> None:
+    change, bad_row, named = BAD_ROWS[case]
+    rows = good_rows()
+    change(rows)
+    path = write_parquet(rows)
+    with unchanged(filled_store), pytest.raises(InvalidDataset) as caught:
+        filled_store.load_parquet(path)
+    message = str(caught.value)
+    assert f"row {bad_row} " in message
+    assert named in message
+    assert isinstance(caught.value, EventSimError)
+
+
+def test_the_good_rows_load(store: EventStore, write_parquet: WriteParquet) -> None:
+    assert 4 == store.load_parquet(write_parquet(good_rows()))
+    assert [("acct-1", 3), ("acct-2", 1)] == list(
+        store.sql("SELECT stream_id, version FROM event_streams ORDER BY 1").itertuples(
+            index=False, name=None
+        )
+    )
+
+
+def test_an_id_already_in_the_store_is_refused(
+    filled_store: EventStore, unchanged: Unchanged, write_parquet: WriteParquet
+) -> None:
+    stored = str(filled_store.read_stream("account-2")[0].event_id)
+    rows = good_rows()
+    rows[2]["event_id"] = stored
+    with unchanged(filled_store), pytest.raises(InvalidDataset) as caught:
+        filled_store.load_parquet(write_parquet(rows))
+    assert "row 3 " in str(caught.value) and f"{stored} is already stored" in str(caught.value)
+
+
+def test_loading_the_same_file_twice_is_refused_the_second_time(
+    store: EventStore, unchanged: Unchanged, write_parquet: WriteParquet
+) -> None:
+    path = write_parquet(good_rows())
+    store.load_parquet(path)
+    with unchanged(store), pytest.raises(InvalidDataset, match="already stored"):
+        store.load_parquet(path)
+
+
+def _table() -> pa.Table:
+    return pa.Table.from_pylist(good_rows(), schema=simkit.SCHEMA)
+
+
+BAD_TABLES: dict[str, tuple[Callable[[], pa.Table], str]] = {
+    "missing column": (lambda: _table().drop_columns(["metadata"]), "missing ['metadata']"),
+    "extra column": (
+        lambda: _table().append_column("colour", pa.array(["red"] * 4)),
+        "unexpected ['colour']",
+    ),
+    "version as text": (
+        lambda: _table().set_column(1, "version", pc.cast(_table()["version"], pa.string())),
+        "'version' is VARCHAR",
+    ),
+    "data as a number": (
+        lambda: _table().set_column(4, "data", pa.array([1, 2, 3, 4], pa.int64())),
+        "'data' is BIGINT",
+    ),
+    "timestamp as text": (
+        lambda: _table().set_column(
+            6, "timestamp", pa.array([str(r["timestamp"]) for r in good_rows()])
+        ),
+        "'timestamp' is VARCHAR",
+    ),
+    "naive timestamp": (
+        lambda: _table().set_column(
+            6, "timestamp", pc.cast(_table()["timestamp"], pa.timestamp("us"))
+        ),
+        "'timestamp' is TIMESTAMP,",
+    ),
+    "no rows": (lambda: _table().slice(0, 0), "holds no events"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_TABLES), ids=str)
+def test_a_file_with_missing_or_mistyped_columns_is_refused_by_name(
+    filled_store: EventStore, unchanged: Unchanged, write_parquet: WriteParquet, case: str
+) -> None:
+    build, named = BAD_TABLES[case]
+    path = write_parquet(build())
+    with unchanged(filled_store), pytest.raises(InvalidDataset) as caught:
+        filled_store.load_parquet(path)
+    assert named in str(caught.value)
+
+
+def test_a_naive_timestamp_column_gets_a_hint(
+    filled_store: EventStore, write_parquet: WriteParquet
+) -> None:
+    naive = _table().set_column(6, "timestamp", pc.cast(_table()["timestamp"], pa.timestamp("us")))
+    with pytest.raises(InvalidDataset, match="naive timestamp"):
+        filled_store.load_parquet(write_parquet(naive))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_an_unreadable_file_is_refused_and_nothing_is_written(
+    filled_store: EventStore, unchanged: Unchanged, write_parquet: WriteParquet, damage: str
+) -> None:
+    path = write_parquet(bank.simulate(5, seed=3))
+    whole = path.read_bytes()
+    path.write_bytes(
+        {
+            "garbage": b"PAR1 this is not parquet PAR1",
+            "truncated": whole[: len(whole) // 2],
+            "empty": b"",
+        }[damage]
+    )
+    with unchanged(filled_store), pytest.raises(InvalidDataset) as caught:
+        filled_store.load_parquet(path)
+    assert str(path) in str(caught.value)
+
+
+def test_a_missing_file_is_refused_by_path(store: EventStore, tmp_path: Path) -> None:
+    with pytest.raises(InvalidDataset, match="nowhere.parquet"):
+        store.load_parquet(tmp_path / "nowhere.parquet")
+
+
+# -- loads that work ------------------------------------------------------------------
+def test_a_simulated_data_set_loads_in_file_order(
+    store: EventStore, write_parquet: WriteParquet
+) -> None:
+    table = bank.simulate(25, seed=11)
+    assert table.num_rows == store.load_parquet(write_parquet(table))
+    loaded = store.sql("SELECT * FROM event_store ORDER BY position")
+    assert list(range(1, table.num_rows + 1)) == list(loaded["position"])
+    assert table["event_id"].to_pylist() == [str(i) for i in loaded["event_id"]]
+    assert table["data"].to_pylist() == list(loaded["data"])
+    heads = store.sql("SELECT stream_id, version FROM event_streams ORDER BY stream_id")
+    expected = store.sql(
+        "SELECT stream_id, max(version) AS version FROM event_store "
+        "GROUP BY stream_id ORDER BY stream_id"
+    )
+    assert expected.equals(heads)
+
+
+def test_export_then_load_into_a_fresh_store_round_trips_every_row(
+    filled_store: EventStore, write_parquet: WriteParquet, tmp_path: Path
+) -> None:
+    filled_store.load_parquet(write_parquet(bank.simulate(10, seed=5)))
+    exported = tmp_path / "export.parquet"
+    count = filled_store.export_parquet(exported)
+    with EventStore() as fresh:
+        assert count == fresh.load_parquet(exported)
+        before, after = snapshot(filled_store), snapshot(fresh)
+    assert count == len(before["event_store"])
+    for name in before:
+        assert before[name].equals(after[name]), name
+
+
+def test_an_export_is_in_commit_order_with_portable_types(
+    filled_store: EventStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.parquet"
+    filled_store.export_parquet(path)
+    table = pq.read_table(path)
+    assert [1, 2, 3, 4] == table["position"].to_pylist()
+    assert pa.string() == table.schema.field("event_id").type
+    assert pa.timestamp("us", tz="UTC") == table.schema.field("timestamp").type
+
+
+def test_a_load_continues_the_versions_of_streams_already_in_the_store(
+    filled_store: EventStore, write_parquet: WriteParquet
+) -> None:
+    rows = [
+        row("account-1", 4, "MoneyDeposited", '{"amount":5}', 60 * 24 * 80),
+        row("account-9", 1, "AccountOpened", '{"owner":"Ken"}', 60 * 24 * 80 + 1),
+        row("account-1", 5, "MoneyWithdrawn", '{"amount":2.5}', 60 * 24 * 80 + 2),
+    ]
+    assert 3 == filled_store.load_parquet(write_parquet(rows))
+    assert [1, 2, 3, 4, 5] == [e.version for e in filled_store.read_stream("account-1")]
+    assert [5, 7] == [e.position for e in filled_store.read_stream("account-1")[3:]]
+    assert 5 == filled_store.version("account-1")
+    later = NewEvent("MoneyDeposited", {"amount": 1}, timestamp=T0 + timedelta(days=81))
+    assert 6 == filled_store.append("account-1", [later], expected_version=5)
+
+
+def test_a_file_that_restarts_an_existing_stream_at_version_1_is_refused(
+    filled_store: EventStore, unchanged: Unchanged, write_parquet: WriteParquet
+) -> None:
+    rows = [
+        row("account-9", 1, "AccountOpened", '{"owner":"Ken"}', 60 * 24 * 80),
+        row("account-1", 1, "AccountOpened", '{"owner":"Ada"}', 60 * 24 * 80 + 1),
+    ]
+    with unchanged(filled_store), pytest.raises(InvalidDataset) as caught:
+        filled_store.load_parquet(write_parquet(rows))
+    assert "row 2 (stream_id='account-1', version=1)" in str(caught.value)
+    assert "expected 4" in str(caught.value)
+
+
+def test_a_file_whose_events_predate_the_stream_head_is_refused(
+    filled_store: EventStore, unchanged: Unchanged, write_parquet: WriteParquet
+) -> None:
+    rows = [row("account-1", 4, "MoneyDeposited", '{"amount":5}', 0)]  # 2024-01-01, before
+    with unchanged(filled_store), pytest.raises(InvalidDataset, match="earlier than"):
+        filled_store.load_parquet(write_parquet(rows))
+
+
+def test_a_position_column_in_the_file_is_reassigned(
+    filled_store: EventStore, write_parquet: WriteParquet
+) -> None:
+    table = _table().append_column("position", pa.array([40, 41, 42, 43], pa.int64()))
+    filled_store.load_parquet(write_parquet(table))
+    assert [5, 6, 7, 8] == [e.position for e in filled_store.read_all(after=4)]
+
+
+def test_loaded_events_read_back_like_appended_ones(
+    store: EventStore, write_parquet: WriteParquet
+) -> None:
+    store.load_parquet(write_parquet(good_rows()))
+    events = store.read_stream("acct-1")
+    assert [{"owner": "Ada"}, {"amount": 100}, {"amount": 30.25}] == [e.data for e in events]
+    assert {"channel": "atm"} == events[0].metadata
+    assert T0 == events[0].timestamp
