@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Self
 
-from eventsim.errors import InvalidArgument, InvalidEvent, UnknownEventType
+from eventsim.errors import EventSimError, InvalidArgument, InvalidEvent, UnknownEventType
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 STREAM_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,254}")
@@ -234,18 +234,20 @@ def check_stream_id(stream_id: object) -> str:
     return stream_id
 
 
-def check_timestamp(value: object, what: str = "timestamp") -> datetime:
-    """Return the time in UTC; naive or implausible times are refused."""
+def check_timestamp(
+    value: object, what: str = "timestamp", error: type[EventSimError] = InvalidArgument
+) -> datetime:
+    """Return the time in UTC; naive or implausible times raise ``error``."""
     if not isinstance(value, datetime):
-        raise InvalidArgument(f"{what} must be a datetime, got {type(value).__name__}: {value!r}")
+        raise error(f"{what} must be a datetime, got {type(value).__name__}: {value!r}")
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidArgument(
+        raise error(
             f"{what} {value.isoformat()} has no time zone; pass an aware time such as "
             f"datetime({value.year}, {value.month}, {value.day}, tzinfo=UTC)"
         )
     utc = value.astimezone(UTC)
     if not EARLIEST <= utc < LATEST:
-        raise InvalidArgument(f"{what} {utc.isoformat()} is outside 1970..2099; check its units")
+        raise error(f"{what} {utc.isoformat()} is outside 1970..2099; check its units")
     return utc
 
 

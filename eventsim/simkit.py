@@ -47,6 +47,13 @@ def check_start(start: object) -> datetime:
     return start.astimezone(UTC)
 
 
+def rng_for(seed: object) -> np.random.Generator:
+    """The generator a simulation draws from; the seed must be a whole number >= 0."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise InvalidArgument(f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r}")
+    return np.random.default_rng(seed)
+
+
 def check_positive(name: str, value: object, *, limit: int = 100_000_000) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= limit:
         raise InvalidArgument(f"{name} must be a whole number from 1 to {limit:,}, got {value!r}")

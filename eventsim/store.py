@@ -203,7 +203,7 @@ class EventStore:
             "event_type": event.event_type,
             "data": to_json(parsed.to_data(), f"{event.event_type} data"),
             "metadata": to_json(event.metadata, f"{event.event_type} metadata"),
-            "timestamp": check_timestamp(timestamp, f"{event.event_type} timestamp"),
+            "timestamp": check_timestamp(timestamp, f"{event.event_type} timestamp", InvalidEvent),
         }
 
     def _head(self, stream_id: str) -> tuple[int, datetime | None]:
@@ -225,10 +225,11 @@ class EventStore:
         if len(in_stream) == len(ids):
             return True
         stored = sorted(event_id for event_id, _ in found)
+        streams = sorted({stream for _, stream in found})
         raise DuplicateEventId(
-            f"event ids {stored[:3]} are already stored (in {sorted({s for _, s in found})}) "
-            f"but {len(ids) - len(in_stream)} of this batch are not: a re-send must repeat "
-            "the original batch exactly; new events need new ids"
+            f"{len(stored)} of the batch's {len(ids)} event ids are already stored "
+            f"(e.g. {stored[0]}, in {streams}): a re-send must repeat the original batch "
+            "exactly, to the same stream; new events need new ids"
         )
 
     def _insert(self, stream_id: str, current: int, rows: list[dict[str, Any]]) -> None:

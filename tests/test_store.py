@@ -246,7 +246,7 @@ BAD_APPENDS: dict[str, BadAppend] = {
         "account-1",
         [deposit(), deposit(timestamp=datetime(2024, 3, 16, 9, 0))],
         3,
-        InvalidArgument,
+        InvalidEvent,
         "2024-03-16T09:00:00",
     ),
     "timestamp before the stream's last": lambda s: (
@@ -260,7 +260,7 @@ BAD_APPENDS: dict[str, BadAppend] = {
         "account-1",
         [deposit(), deposit(timestamp=datetime(2100, 6, 1, tzinfo=UTC))],
         3,
-        InvalidArgument,
+        InvalidEvent,
         "2100-06-01",
     ),
     "negative expected version": lambda s: ("account-1", [deposit()], -1, InvalidArgument, "-1"),

@@ -181,7 +181,7 @@ def simulate_batches(
     for name, rate in rates.items():
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
             raise InvalidArgument(f"{name} must be a rate between 0 and 1, got {rate!r}")
-    rng = np.random.default_rng(seed)
+    rng = simkit.rng_for(seed)
     drawn = _draw_orders(rng, orders, start, days, list(rates.values()))
     order, kind, version, seconds = _draw_events(rng, drawn, days)
     commit = np.lexsort((version, order, seconds))  # by time; ties by order, then version
