@@ -25,9 +25,11 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: $(STAMP)
 
-# Jupyter's token stays on: the URL it prints carries it.
+# Jupyter's token stays on: the URL it prints carries it. Only root (containers, some
+# classroom VMs) needs --allow-root, which Jupyter otherwise refuses to start without.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT)
 
 test: setup
 	$(PY) -m pytest --nbval

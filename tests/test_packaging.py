@@ -51,3 +51,10 @@ def test_the_lock_pins_every_dependency_exactly() -> None:
     assert set() == {name.replace("_", "-") for name in pyproject_requirements()} - {
         p.replace("_", "-") for p in pinned
     }
+
+
+def test_make_lab_keeps_jupyters_token_and_listens_on_localhost_only() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    lab = makefile.split("\nlab:", 1)[1].split("\n\n", 1)[0]
+    assert "--ServerApp.ip=127.0.0.1" in lab
+    assert [] == [word for word in ("token", "password", "disable_check_xsrf") if word in lab]
