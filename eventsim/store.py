@@ -26,15 +26,13 @@ from typing import Any, Self
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
 
-from eventsim import io
+from eventsim import batch, io
 from eventsim.domains import EVENT_TYPES
 from eventsim.errors import (
     ConcurrencyError,
     DuplicateEventId,
     InvalidArgument,
-    InvalidEvent,
     StreamNotFound,
 )
 from eventsim.events import (
@@ -42,13 +40,9 @@ from eventsim.events import (
     Event,
     EventTypes,
     NewEvent,
-    as_new_event,
     check_stream_id,
     check_timestamp,
-    to_json,
 )
-
-MAX_BATCH = 100_000  # larger batches belong in load_parquet, which streams from disk
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS event_store (
@@ -153,15 +147,15 @@ class EventStore:
         """
         check_stream_id(stream_id)
         _check_expected_version(expected_version)
-        rows = self._prepare(events)
-        ids = [row["event_id"] for row in rows]
+        rows = batch.prepare(events, self.event_types, self._clock, self._new_id)
+        ids = [row.event_id for row in rows]
         with self._lock, self._transaction():
             current, last_time = self._head(stream_id)
             if expected_version is not None and expected_version != current:
                 if self._already_stored(stream_id, ids):
                     return current
                 raise ConcurrencyError(stream_id, expected_version, current)
-            _check_time_order(rows, last_time)
+            batch.check_time_order(rows, last_time)
             try:
                 self._insert(stream_id, current, rows)
             except duckdb.ConstraintException:
@@ -171,40 +165,6 @@ class EventStore:
                     return current
                 raise  # not an id clash: let DuckDB's own message through
             return current + len(rows)
-
-    def _prepare(self, events: Sequence[NewEvent | DomainEvent]) -> list[dict[str, Any]]:
-        if isinstance(events, NewEvent | DomainEvent) or not isinstance(events, Sequence):
-            raise InvalidArgument(f"events must be a list of events, got {type(events).__name__}")
-        if not 0 < len(events) <= MAX_BATCH:
-            raise InvalidArgument(
-                f"a batch holds 1 to {MAX_BATCH:,} events, got {len(events):,}; "
-                "for bulk data write a Parquet file and use load_parquet"
-            )
-        rows = [self._row(as_new_event(e)) for e in events]
-        seen: set[str] = set()
-        for row in rows:
-            if row["event_id"] in seen:
-                raise DuplicateEventId(f"event id {row['event_id']} appears twice in the batch")
-            seen.add(row["event_id"])
-        return rows
-
-    def _row(self, event: NewEvent) -> dict[str, Any]:
-        # Raises on a bad payload. The parsed form is what gets stored, so "10.50" is kept
-        # as the JSON number 10.5 that load_parquet (and every other reader) expects.
-        parsed = self.event_types.parse(event.event_type, event.data)
-        if not isinstance(event.metadata, dict):
-            raise InvalidEvent(f"metadata must be a JSON object, got {event.metadata!r}")
-        event_id = event.event_id or self._new_id()
-        if not isinstance(event_id, uuid.UUID):
-            raise InvalidEvent(f"event_id must be a uuid.UUID, got {event_id!r}")
-        timestamp = self._clock() if event.timestamp is None else event.timestamp
-        return {
-            "event_id": str(event_id),
-            "event_type": event.event_type,
-            "data": to_json(parsed.to_data(), f"{event.event_type} data"),
-            "metadata": to_json(event.metadata, f"{event.event_type} metadata"),
-            "timestamp": check_timestamp(timestamp, f"{event.event_type} timestamp", InvalidEvent),
-        }
 
     def _head(self, stream_id: str) -> tuple[int, datetime | None]:
         rows = self._con.execute(
@@ -232,22 +192,11 @@ class EventStore:
             "exactly, to the same stream; new events need new ids"
         )
 
-    def _insert(self, stream_id: str, current: int, rows: list[dict[str, Any]]) -> None:
+    def _insert(self, stream_id: str, current: int, rows: list[batch.Row]) -> None:
         (position,) = self._con.execute("SELECT position FROM event_log").fetchall()[0]
         n = len(rows)
-        batch = pa.table(
-            {
-                "stream_id": pa.array([stream_id] * n, pa.string()),
-                "version": pa.array(range(current + 1, current + n + 1), pa.int32()),
-                "event_id": [r["event_id"] for r in rows],
-                "event_type": [r["event_type"] for r in rows],
-                "data": [r["data"] for r in rows],
-                "metadata": [r["metadata"] for r in rows],
-                "timestamp": pa.array([r["timestamp"] for r in rows], pa.timestamp("us", tz="UTC")),
-                "position": pa.array(range(position + 1, position + n + 1), pa.int64()),
-            }
-        )
-        self._con.register("_append_batch", batch)
+        table = batch.to_table(stream_id, current + 1, position + 1, rows)
+        self._con.register("_append_batch", table)
         try:
             self._con.execute(f"INSERT INTO event_store SELECT {COLUMNS} FROM _append_batch")  # noqa: S608 (constant)
         finally:
@@ -258,7 +207,7 @@ class EventStore:
         self._con.execute(
             "INSERT INTO event_streams VALUES (?, ?, ?) ON CONFLICT (stream_id) DO UPDATE "
             "SET version = excluded.version, last_timestamp = excluded.last_timestamp",
-            [stream_id, current + n, rows[-1]["timestamp"]],
+            [stream_id, current + n, rows[-1].timestamp],
         )
         self._con.execute("UPDATE event_log SET position = ?", [position + n])
 
@@ -375,17 +324,6 @@ def _check_expected_version(expected: object) -> None:
         raise InvalidArgument(
             f"expected_version must be None or a version >= 0 (0: a new stream), got {expected!r}"
         )
-
-
-def _check_time_order(rows: list[dict[str, Any]], last_time: datetime | None) -> None:
-    previous = last_time
-    for row in rows:
-        if previous is not None and row["timestamp"] < previous:
-            raise InvalidEvent(
-                f"timestamp {row['timestamp'].isoformat()} is earlier than the stream's "
-                f"previous event at {previous.isoformat()}; a stream's events are in time order"
-            )
-        previous = row["timestamp"]
 
 
 def _positive(name: str, value: object) -> int:
