@@ -140,3 +140,27 @@ def test_a_failed_load_into_a_new_database_leaves_no_file(tmp_path: Path) -> Non
     (tmp_path / "bad.parquet").write_bytes(b"not parquet at all")
     done = run("load", "bad.parquet", "--db", "new.duckdb", cwd=tmp_path)
     assert (2, ["bad.parquet"]) == (done.returncode, sorted(p.name for p in tmp_path.iterdir()))
+
+
+def test_the_orders_domain_goes_through_the_same_commands(tmp_path: Path) -> None:
+    assert (
+        0
+        == run(
+            "generate",
+            "orders",
+            "--orders",
+            "20",
+            "--seed",
+            "4",
+            "--out",
+            "o.parquet",
+            cwd=tmp_path,
+        ).returncode
+    )
+    assert 0 == run("load", "o.parquet", "--db", "o.duckdb", cwd=tmp_path).returncode
+    state = json.loads(
+        run("state", "--db", "o.duckdb", "--stream", "order-0001", cwd=tmp_path).stdout
+    )
+    lines = sum(i["quantity"] * i["unit_price"] for i in state["items"])
+    assert round(lines, 2) == state["total"]
+    assert state["version"] >= 1
