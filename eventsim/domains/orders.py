@@ -516,9 +516,9 @@ SELECT stream_id AS order_id,
            WHEN 'ShipmentFailed' THEN 'shipment_failed' WHEN 'OrderShipped' THEN 'shipped'
            WHEN 'OrderDelivered' THEN 'delivered' WHEN 'OrderCancelled' THEN 'cancelled'
            ELSE 'compensating' END AS status,
-       any_value(CAST(data->>'total' AS DECIMAL(18, 2)))
+       any_value(CAST(data->>'total' AS DECIMAL(38, 2)))
            FILTER (WHERE event_type = 'OrderPlaced') AS total,
-       coalesce(sum(CAST(data->>'amount' AS DECIMAL(18, 2))
+       coalesce(sum(CAST(data->>'amount' AS DECIMAL(38, 2))
                     * CASE event_type WHEN 'PaymentRefunded' THEN -1 ELSE 1 END)
                 FILTER (WHERE event_type IN ('PaymentCharged', 'PaymentRefunded')), 0) AS paid,
        CASE arg_max(event_type, version)
