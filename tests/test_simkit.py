@@ -52,3 +52,9 @@ def test_a_bad_seed_is_refused_naming_it(simulate: object, seed: object) -> None
 def test_a_naive_or_textual_start_is_refused(start: object) -> None:
     with pytest.raises(InvalidArgument, match="timezone-aware"):
         bank.simulate(5, seed=1, start=start)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("module", [bank, orders], ids=["bank", "orders"])
+def test_simulate_batches_checks_its_arguments_before_any_iteration(module: object) -> None:
+    with pytest.raises(InvalidArgument, match="days"):
+        module.simulate_batches(5, seed=1, days=0)  # type: ignore[attr-defined]

@@ -94,7 +94,10 @@ def simulate_batches(
     close_rate: float = 0.1,
     chunk_rows: int = 1_000_000,
 ) -> Iterator[pa.RecordBatch]:
-    """Like ``simulate``, one Arrow batch of at most ``chunk_rows`` events at a time."""
+    """Like ``simulate``, one Arrow batch of at most ``chunk_rows`` events at a time.
+
+    The arguments are checked at once; the events are drawn when iteration starts.
+    """
     start = simkit.check_start(start)
     simkit.check_positive("accounts", accounts)
     simkit.check_positive("days", days, limit=36_500)
@@ -103,6 +106,20 @@ def simulate_batches(
     if not 0 <= close_rate <= 1:
         raise InvalidArgument(f"close_rate must be between 0 and 1, got {close_rate!r}")
     rng = simkit.rng_for(seed)
+    return _batches(rng, seed, accounts, start, days, transactions, close_rate, chunk_rows)
+
+
+def _batches(
+    rng: np.random.Generator,
+    seed: int,
+    accounts: int,
+    start: datetime,
+    days: int,
+    transactions: int,
+    close_rate: float,
+    chunk_rows: int,
+) -> Iterator[pa.RecordBatch]:
+    """Draw every event as numbers, sort them into commit order, emit Arrow chunks."""
     stream, kind, seconds, cents = _draw_history(
         rng, accounts, start, days, transactions, close_rate
     )

@@ -167,7 +167,10 @@ def simulate_batches(
     customer_cancel: float = 0.03,
     chunk_rows: int = 1_000_000,
 ) -> Iterator[pa.RecordBatch]:
-    """Like ``simulate``, one Arrow batch of at most ``chunk_rows`` events at a time."""
+    """Like ``simulate``, one Arrow batch of at most ``chunk_rows`` events at a time.
+
+    The arguments are checked at once; the events are drawn when iteration starts.
+    """
     start = simkit.check_start(start)
     simkit.check_positive("orders", orders, limit=20_000_000)
     simkit.check_positive("days", days, limit=36_500)
@@ -182,6 +185,19 @@ def simulate_batches(
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
             raise InvalidArgument(f"{name} must be a rate between 0 and 1, got {rate!r}")
     rng = simkit.rng_for(seed)
+    return _batches(rng, seed, orders, start, days, rates, chunk_rows)
+
+
+def _batches(
+    rng: np.random.Generator,
+    seed: int,
+    orders: int,
+    start: datetime,
+    days: int,
+    rates: dict[str, float],
+    chunk_rows: int,
+) -> Iterator[pa.RecordBatch]:
+    """Draw every event as numbers, sort them into commit order, emit Arrow chunks."""
     drawn = _draw_orders(rng, orders, start, days, list(rates.values()))
     order, kind, version, seconds = _draw_events(rng, drawn, days)
     commit = np.lexsort((version, order, seconds))  # by time; ties by order, then version
