@@ -232,7 +232,7 @@ class EventStore:
     ) -> list[Event]:
         """The stream's events in version order, up to a version and/or a time."""
         check_stream_id(stream_id)
-        if self.version(stream_id) == 0:
+        if self._head(stream_id)[0] == 0:
             raise StreamNotFound(stream_id)
         where: list[str] = ["stream_id = ?"]
         params: list[object] = [stream_id]
