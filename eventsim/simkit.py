@@ -154,7 +154,7 @@ def json_object(key: str, values: pa.Array, *, quoted: bool) -> pa.Array:
     return pc.binary_join_element_wise(f'{{"{key}":{quote}', values, f"{quote}}}", "")
 
 
-def to_batches(columns: dict[str, pa.Array]) -> pa.RecordBatch:
+def to_batch(columns: dict[str, pa.Array]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([columns[f.name] for f in SCHEMA], schema=SCHEMA)
 
 

@@ -142,7 +142,7 @@ def _batches(
             ),
         )
         metadata = simkit.json_object("channel", simkit.pick(CHANNELS, channel[lo:hi]), quoted=True)
-        yield simkit.to_batches(
+        yield simkit.to_batch(
             {
                 "stream_id": simkit.pick(stream_names, s),
                 "version": pa.array(version[lo:hi], pa.int32()),

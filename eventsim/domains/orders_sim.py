@@ -222,7 +222,7 @@ def _batches(
                 "",
             ),
         )
-        yield simkit.to_batches(
+        yield simkit.to_batch(
             {
                 "stream_id": simkit.pick(names, o),
                 "version": pa.array(v, pa.int32()),
