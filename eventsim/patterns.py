@@ -99,7 +99,9 @@ def _check(answers: Mapping[str, bool]) -> None:
         )
     for key, value in answers.items():
         if key not in QUESTIONS:
-            raise InvalidArgument(f"unknown question {key!r}; the questions are: {_valid_keys()}")
+            raise InvalidArgument(
+                f"unknown question {key!r}; check the spelling, the questions are: {_valid_keys()}"
+            )
         if not isinstance(value, bool):
             raise InvalidArgument(f"the answer to {key!r} must be True or False, got {value!r}")
 
