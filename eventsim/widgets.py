@@ -151,7 +151,11 @@ def _link(notebook: str) -> str:
 
 
 def render_recommendation(rec: patterns.Recommendation) -> str:
-    """The recommendation as HTML: verdict, scores, reasons and costs linked to notebooks."""
+    """The recommendation as HTML: verdict, scores, reasons and costs linked to notebooks.
+
+    >>> print(render_recommendation(patterns.recommend({"audit_required": True})).splitlines()[1])
+    <h4>Recommendation: event sourcing alone</h4>
+    """
     scores = ", ".join(f"{p.value} {rec.scores[p]:+d}" for p in patterns.Pattern)
     parts = [
         f"<h4>Recommendation: {html.escape(rec.verdict)}</h4>",
