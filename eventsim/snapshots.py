@@ -202,8 +202,6 @@ class Snapshots:
     ) -> Loaded:
         """The state at a version and/or time: latest usable snapshot + fold of the tail."""
         check_stream_id(stream_id)
-        if self.store.version(stream_id) == 0:
-            raise StreamNotFound(stream_id)
         last = NO_LIMIT if to_version is None else _positive_version(to_version)
         moment = LATEST_TIME if as_of is None else check_timestamp(as_of, "as_of")
         con = self.store.connection
@@ -213,6 +211,8 @@ class Snapshots:
             _event(r) for r in con.execute(TAIL_SQL, [stream_id, start, last, moment]).fetchall()
         ]
         if state is None:
+            if not tail and self.store.version(stream_id) == 0:  # asked only when nothing came
+                raise StreamNotFound(stream_id)
             if not tail:
                 raise InvalidArgument(
                     f"stream {stream_id!r} did not exist yet at {as_of}; ask about a later time"
