@@ -123,7 +123,7 @@ def state_from_json(domain: str, data: dict[str, Any]) -> bank.Account | orders.
     raise InvalidArgument(f"unknown domain {domain!r} in a snapshot; expected one of {DOMAINS}")
 
 
-def domain_name(state: object) -> str:
+def _domain_name(state: object) -> str:
     return "bank" if isinstance(state, bank.Account) else "orders"
 
 
@@ -142,10 +142,8 @@ class Snapshots:
         every: int | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        if every is not None and (
-            isinstance(every, bool) or not isinstance(every, int) or every < 1
-        ):
-            raise InvalidArgument(f"every must be None or a number of events >= 1, got {every!r}")
+        if every is not None:
+            _check_interval(every)
         self.store = store
         self.every = every
         self.write_cost = WriteCost()
@@ -177,7 +175,7 @@ class Snapshots:
             [
                 stream_id,
                 state.version,
-                domain_name(state),
+                _domain_name(state),
                 STATE_SCHEMA,
                 text,
                 event_time,
@@ -192,7 +190,7 @@ class Snapshots:
     def take_every(self, stream_id: str, every: int) -> int:
         """Snapshots at versions every, 2*every, ... up to the head; return how many exist."""
         head = self.store.version(check_stream_id(stream_id))
-        versions = range(every, head + 1, every) if every >= 1 else range(0)
+        versions = range(_check_interval(every), head + 1, every)
         for version in versions:
             self.take(stream_id, to_version=version)
         return len(versions)
@@ -236,6 +234,12 @@ def _state_of(stream_id: str, row: tuple[Any, ...]) -> bank.Account | orders.Ord
             f"this code reads {STATE_SCHEMA}; delete the old snapshots and take new ones"
         )
     return state_from_json(domain, json.loads(text))
+
+
+def _check_interval(every: object) -> int:
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise InvalidArgument(f"every must be None or a number of events >= 1, got {every!r}")
+    return every
 
 
 def _positive_version(value: object) -> int:

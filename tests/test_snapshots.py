@@ -177,6 +177,16 @@ def test_a_bad_interval_is_refused_with_its_value(bad: object) -> None:
         Snapshots(store, every=bad)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("bad", [0, -3, True])
+def test_take_every_refuses_a_bad_interval_and_writes_nothing(bad: int) -> None:
+    with new_store() as store:
+        store.append("account-1", list(long_account(3, seed=1)), expected_version=0)
+        snapshots = new_snapshots(store)
+        with pytest.raises(InvalidArgument, match=repr(bad)):
+            snapshots.take_every("account-1", bad)
+        assert snapshots.table().empty
+
+
 def test_a_bad_target_version_is_refused_with_its_value() -> None:
     with new_store() as store:
         store.append("account-1", list(long_account(3, seed=1)), expected_version=0)
