@@ -1,0 +1,54 @@
+"""The snapshot and schema-evolution plots draw the numbers they are given, labelled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: no window, no display needed
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from eventsim import plots
+from eventsim.snapshots import rehydration_cost
+
+
+@pytest.fixture(autouse=True)
+def close_figures() -> Iterator[None]:
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def costs() -> pd.DataFrame:
+    return rehydration_cost([5, 12, 30], [None, 10], seed=3)
+
+
+def test_replay_cost_draws_one_line_per_interval_with_the_folded_counts(
+    costs: pd.DataFrame,
+) -> None:
+    ax = plots.replay_cost(costs)
+    lines = {line.get_label(): list(line.get_ydata()) for line in ax.get_lines()}
+    expected = {"no snapshots": [5, 12, 30], "snapshot every 10 events": [5, 2, 0]}
+    assert expected == lines
+    assert ax.get_xlabel() == "stream length (events)" and ax.get_title()
+
+
+def test_snapshot_tradeoff_puts_storage_on_x_and_mean_work_on_y(costs: pd.DataFrame) -> None:
+    ax = plots.snapshot_tradeoff(costs)
+    (line,) = ax.get_lines()
+    bytes_every_10 = costs.loc[costs["interval"] == 10, "snapshot_bytes"].max()
+    assert [0, bytes_every_10 / 1024] == list(line.get_xdata())
+    assert [47 / 3, 7 / 3] == pytest.approx(list(line.get_ydata()))
+    assert ["no snapshots", "every 10"] == [t.get_text() for t in ax.texts]
+
+
+def test_upcast_vs_copy_crosses_where_reads_outweigh_the_copy() -> None:
+    _, ax = plt.subplots()
+    assert ax is plots.upcast_vs_copy(10, 25, 4, ax=ax)
+    on_read, copy = (list(line.get_ydata()) for line in ax.get_lines())
+    assert ([0, 10, 20, 30, 40], [25] * 5) == (on_read, copy)
+    assert ax.get_legend() is not None
