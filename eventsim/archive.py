@@ -220,8 +220,8 @@ def guarded_append(
     ).fetchall()
     if found:
         raise StreamArchived(
-            f"stream {stream_id!r} was archived to {found[0][0]!r} and is closed for good; "
-            "start a new stream instead of appending to it"
+            f"stream {stream_id!r} was archived to {Path(found[0][0]).name!r} and is closed "
+            "for good; start a new stream instead of appending to it"
         )
     return store.append(stream_id, events, expected_version=expected_version)
 
@@ -249,8 +249,9 @@ def stream_over(store: EventStore, stream_id: str, files: Sequence[str]) -> pd.D
     if dropped:
         file, when = dropped[0]
         raise ArchiveDropped(
-            f"the history of {stream_id!r} was in {file!r}, deleted on {when:%Y-%m-%d} by the "
-            "retention rule; it cannot be replayed any more (only its last version is known)"
+            f"the history of {stream_id!r} was in {Path(file).name!r}, deleted on "
+            f"{when:%Y-%m-%d} by the retention rule; it cannot be replayed any more "
+            "(only its last version is known)"
         )
     query = "SELECT * FROM event_store WHERE stream_id = ? ORDER BY version"
     if not files:

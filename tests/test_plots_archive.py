@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import matplotlib.pyplot as plt
