@@ -86,6 +86,12 @@ def tree_layout(events: pd.DataFrame) -> pd.DataFrame:
     Pure: the leaves take rows 0, 1, 2... in depth-first order (children in commit
     order); a parent sits at the middle of its children. Roots are events whose cause is
     not in the flow.
+
+    >>> events = pd.DataFrame({"event_id": ["a", "b", "c"], "causation_id": [None, "a", "a"],
+    ...                        "stream_id": "s", "event_type": "T"})
+    >>> layout = tree_layout(events)
+    >>> layout["depth"].tolist(), layout["row"].tolist()
+    ([0, 1, 1], [0.5, 0.0, 1.0])
     """
     ids = list(events["event_id"])
     parents = {

@@ -196,3 +196,24 @@ def test_growth_by_day_counts_every_event_and_one_state_row_per_stream() -> None
     assert info["streams"] == growth["state_rows"].iloc[-1]
     assert growth["log_bytes"].is_monotonic_increasing
     assert growth["log_bytes"].iloc[-1] > 10 * growth["state_bytes"].iloc[-1]
+
+
+def test_orders_close_when_delivered_or_cancelled_and_replay_the_same_from_cold(
+    tmp_path: Path,
+) -> None:
+    store = EventStore()
+    store.load_parquet(data_file("orders.parquet"))
+    expected_closed = sorted(
+        store.sql(
+            "SELECT stream_id FROM event_store GROUP BY stream_id "
+            "HAVING arg_max(event_type, version) IN ('OrderDelivered', 'OrderCancelled')"
+        )["stream_id"]
+    )
+    assert expected_closed == archive.closed_streams(store)
+    expected = all_states(store, "orders", as_of=NOW)
+    archive.archive_streams(store, expected_closed, tmp_path, now=NOW)
+    actual = archive.all_states_over(store, "orders", archive.archive_files(store), as_of=NOW)
+    pd.testing.assert_frame_equal(expected, actual)
+    assert {"delivered", "cancelled"} == set(
+        actual.loc[actual["order_id"].isin(expected_closed), "status"]
+    )
