@@ -217,3 +217,30 @@ def test_orders_close_when_delivered_or_cancelled_and_replay_the_same_from_cold(
     assert {"delivered", "cancelled"} == set(
         actual.loc[actual["order_id"].isin(expected_closed), "status"]
     )
+
+
+@pytest.mark.parametrize(
+    ("stream_ids", "directory", "now", "message"),
+    [
+        ("account-0009", ".", NOW, "non-empty list"),
+        ([], ".", NOW, "non-empty list"),
+        (["account-0009"], "no-such-folder", NOW, "no-such-folder"),
+        (["account-0009"], ".", datetime(2024, 5, 1), "time zone"),
+    ],
+)
+def test_bad_arguments_are_refused_and_nothing_changes(
+    tmp_path: Path, stream_ids: object, directory: str, now: datetime, message: str
+) -> None:
+    store = loaded()
+    before = store.info()["events"]
+    folder = tmp_path / directory
+    with pytest.raises(InvalidArgument, match=message):
+        archive.archive_streams(store, stream_ids, folder, now=now)  # type: ignore[arg-type]
+    assert before == store.info()["events"]
+    assert [] == list(tmp_path.iterdir())
+    assert [] == archive.archive_files(store)
+
+
+def test_a_negative_retention_period_is_refused() -> None:
+    with pytest.raises(InvalidArgument, match="-1"):
+        archive.drop_expired(EventStore(), now=NOW, keep_days=-1)
