@@ -17,10 +17,12 @@ archived stream is still known; ``guarded_append`` refuses to write to it.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -28,7 +30,8 @@ import pyarrow.parquet as pq
 
 from eventsim.domains import DOMAINS
 from eventsim.errors import EventSimError, InvalidArgument
-from eventsim.events import DomainEvent, NewEvent, check_timestamp
+from eventsim.events import DomainEvent, Event, NewEvent, check_timestamp
+from eventsim.replay import fold
 from eventsim.store import EventStore
 
 ARCHIVE_SQL = """
@@ -259,6 +262,31 @@ def stream_over(store: EventStore, stream_id: str, files: Sequence[str]) -> pd.D
     return store.sql(HOT_AND_COLD + query, [list(files), stream_id])
 
 
+def state_over(
+    store: EventStore, stream_id: str, files: Sequence[str], *, as_of: datetime | None = None
+) -> Any:
+    """Like ``replay.state_at``: one stream's state, folded from its hot and cold events."""
+    rows = stream_over(store, stream_id, files)
+    if as_of is not None:
+        rows = rows[rows["timestamp"] <= check_timestamp(as_of, "as_of")]
+    if rows.empty:
+        raise InvalidArgument(f"stream {stream_id!r} has no events (by {as_of}); check the id")
+    events = [
+        Event(
+            r["stream_id"],
+            r["version"],
+            r["event_id"],
+            r["event_type"],
+            json.loads(r["data"]),
+            json.loads(r["metadata"]) if isinstance(r["metadata"], str) else {},
+            r["timestamp"],
+            r["position"],
+        )
+        for r in rows.to_dict("records")
+    ]
+    return fold(events)
+
+
 def drop_expired(store: EventStore, *, now: datetime, keep_days: int) -> list[str]:
     """Retention for cold data: delete files archived more than ``keep_days`` before ``now``.
 
@@ -283,27 +311,3 @@ def drop_expired(store: EventStore, *, now: datetime, keep_days: int) -> list[st
         "UPDATE archived_streams SET dropped_at = ? WHERE list_contains(?, file)", [now, expired]
     )
     return expired
-
-
-def growth_by_day(events: pd.DataFrame) -> pd.DataFrame:
-    """Rows and bytes kept per day by the log and by a state table (one row per stream).
-
-    ``events`` has ``stream_id``, ``timestamp``, ``data`` and ``metadata`` (as text). A
-    row's bytes are its text lengths plus 36 for the fixed-width columns (id, version,
-    time, position); a state row is the stream's first payload plus the same 36.
-    """
-    ordered = events.sort_values("timestamp", kind="stable")
-    text = ordered["data"].str.len() + ordered["metadata"].fillna("").str.len()
-    row_bytes = ordered["stream_id"].str.len() + text + 36
-    first = ~ordered["stream_id"].duplicated()
-    frame = pd.DataFrame(
-        {
-            "day": ordered["timestamp"].dt.floor("D"),
-            "log_rows": 1,
-            "log_bytes": row_bytes,
-            "state_rows": first.astype(int),
-            "state_bytes": (ordered["stream_id"].str.len() + ordered["data"].str.len() + 36)
-            * first,
-        }
-    )
-    return frame.groupby("day").sum().cumsum().reset_index()

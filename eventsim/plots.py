@@ -213,7 +213,7 @@ def storage_growth(log_df: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
 def storage_bytes(growth_df: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Bytes kept by the event log and by a state table, day by day.
 
-    ``growth_df`` is ``archive.growth_by_day(...)``: columns ``day``, ``log_bytes`` and
+    ``growth_df`` is ``storage.growth_by_day(...)``: columns ``day``, ``log_bytes`` and
     ``state_bytes`` (cumulative).
     """
     ax = ax if ax is not None else new_axes()

@@ -9,7 +9,7 @@ from decimal import Decimal
 import matplotlib.pyplot as plt
 import pytest
 
-from eventsim import EventStore, TickingClock, archive, audit, data_file, plots, seeded_ids
+from eventsim import EventStore, TickingClock, audit, data_file, plots, seeded_ids, storage
 from eventsim.domains import bank
 
 
@@ -22,7 +22,7 @@ def close_figures() -> Iterator[None]:
 def test_storage_bytes_draws_log_and_state_in_kilobytes() -> None:
     store = EventStore()
     store.load_parquet(data_file("bank.parquet"))
-    growth = archive.growth_by_day(
+    growth = storage.growth_by_day(
         store.sql(
             "SELECT stream_id, timestamp, CAST(data AS VARCHAR) AS data, "
             "CAST(metadata AS VARCHAR) AS metadata FROM event_store"
