@@ -52,11 +52,15 @@ CANONICAL = (
 )
 # Hot and cold as one relation named event_store: a CTE shadows the table of that name,
 # so a domain's STATE_SQL runs unchanged over both. The file list is parameter 1.
-HOT_AND_COLD = (
-    "WITH event_store AS (SELECT * FROM main.event_store UNION ALL "
-    "SELECT stream_id, version, CAST(event_id AS UUID), event_type, CAST(data AS JSON), "
-    "CAST(metadata AS JSON), timestamp, position FROM read_parquet(?)) "
+HOT_AND_COLD = """
+WITH event_store AS (
+    SELECT * FROM main.event_store
+    UNION ALL
+    SELECT stream_id, version, CAST(event_id AS UUID), event_type, CAST(data AS JSON),
+           CAST(metadata AS JSON), timestamp, position
+    FROM read_parquet(?)
 )
+"""
 
 
 class StreamArchived(EventSimError):
