@@ -1,0 +1,56 @@
+"""Plots for storage growth and the causation graph: they draw what they are given."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import matplotlib.pyplot as plt
+import pytest
+
+from eventsim import EventStore, TickingClock, audit, data_file, plots, seeded_ids, storage
+from eventsim.domains import bank
+
+
+@pytest.fixture(autouse=True)
+def close_figures() -> Iterator[None]:
+    yield
+    plt.close("all")
+
+
+def test_storage_bytes_draws_log_and_state_in_kilobytes() -> None:
+    store = EventStore()
+    store.load_parquet(data_file("bank.parquet"))
+    growth = storage.growth_by_day(
+        store.sql(
+            "SELECT stream_id, timestamp, CAST(data AS VARCHAR) AS data, "
+            "CAST(metadata AS VARCHAR) AS metadata FROM event_store"
+        )
+    )
+    ax = plots.storage_bytes(growth)
+    log_line, state_line = ax.get_lines()
+    assert growth["log_bytes"].iloc[-1] / 1000 == list(log_line.get_ydata())[-1]
+    assert growth["state_bytes"].iloc[-1] / 1000 == list(state_line.get_ydata())[-1]
+    assert "kB" in ax.get_ylabel()
+
+
+def test_causation_graph_draws_one_box_per_event_and_one_arrow_per_cause() -> None:
+    store = EventStore(clock=TickingClock(datetime(2024, 3, 1, tzinfo=UTC)), new_id=seeded_ids(2))
+    store.append(
+        "account-1",
+        [bank.AccountOpened("Ada"), bank.MoneyDeposited(Decimal(99))],
+        expected_version=0,
+    )
+    root = audit.record_failed_checkout(
+        store, order_id="order-1", account_id="account-1", customer_id="customer-1"
+    )
+    layout = audit.tree_layout(audit.flow(store, str(root.event_id)))
+    ax = plots.causation_graph(layout)
+    labels = sorted(t.get_text().replace("\n", "") for t in ax.texts)
+    assert sorted(layout["event_type"]) == labels
+    arrows = [t for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
+    assert int(layout["parent"].notna().sum()) == len(arrows)
+    legend = ax.get_legend()
+    assert legend is not None
+    assert ["account-1", "order-1"] == [t.get_text() for t in legend.get_texts()]

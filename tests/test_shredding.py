@@ -1,0 +1,151 @@
+"""Crypto-shredding: personal fields sealed per subject; forgetting a key erases them."""
+
+from __future__ import annotations
+
+import random
+import string
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eventsim import EventStore, fold, seeded_ids, shredding
+from eventsim.domains import bank
+from eventsim.errors import InvalidArgument
+
+keys = st.binary(min_size=32, max_size=32)
+texts = st.text(max_size=200)
+# Names long enough that they cannot turn up in a database file by chance.
+names = st.text(string.ascii_letters, min_size=12, max_size=30)
+
+
+@given(key=keys, nonce=st.text(max_size=50), plaintext=texts)
+def test_decrypt_undoes_encrypt(key: bytes, nonce: str, plaintext: str) -> None:
+    assert plaintext == shredding.decrypt(key, nonce, shredding.encrypt(key, nonce, plaintext))
+
+
+@given(key=keys, plaintext=texts)
+def test_the_same_inputs_give_the_same_token(key: bytes, plaintext: str) -> None:
+    assert shredding.encrypt(key, "n", plaintext) == shredding.encrypt(key, "n", plaintext)
+
+
+@given(key=keys, plaintext=names)
+def test_the_token_does_not_contain_the_plaintext(key: bytes, plaintext: str) -> None:
+    assert plaintext not in shredding.encrypt(key, "event/owner", plaintext)
+
+
+@given(key=keys, other=keys, plaintext=texts)
+def test_a_wrong_key_fails_the_tag(key: bytes, other: bytes, plaintext: str) -> None:
+    token = shredding.encrypt(key, "n", plaintext)
+    if other != key:
+        with pytest.raises(shredding.TamperedField):
+            shredding.decrypt(other, "n", token)
+
+
+def test_an_altered_byte_fails_the_tag() -> None:
+    token = shredding.encrypt(bytes(32), "n", "Ada Lovelace")
+    flipped = token[:8] + ("A" if token[8] != "A" else "B") + token[9:]
+    with pytest.raises(shredding.TamperedField):
+        shredding.decrypt(bytes(32), "n", flipped)
+
+
+def test_a_plain_string_is_not_mistaken_for_a_token() -> None:
+    with pytest.raises(InvalidArgument, match="Ada"):
+        shredding.decrypt(bytes(32), "n", "Ada")
+
+
+def open_accounts(store: EventStore, vault: shredding.KeyVault, owners: list[str]) -> None:
+    rng, ids = random.Random(3), seeded_ids(3)
+    for i, owner in enumerate(owners):
+        shredding.append_private(
+            store,
+            vault,
+            f"account-{i}",
+            [bank.AccountOpened(owner), bank.MoneyDeposited(Decimal(10 * (i + 1)))],
+            expected_version=0,
+            subject_id=f"customer-{i}",
+            rng=rng,
+            new_id=ids,
+        )
+
+
+def test_the_stored_owner_is_sealed_and_reading_opens_it() -> None:
+    store, vault = EventStore(), shredding.KeyVault()
+    open_accounts(store, vault, ["Ada Lovelace"])
+    stored = store.read_stream("account-0")[0]
+    assert stored.data["owner"].startswith(shredding.PREFIX)
+    assert {"owner": "Ada Lovelace"} == shredding.read_private(store, vault, "account-0")[0].data
+    assert "customer-0" == stored.metadata["subject_id"]
+
+
+def test_forgetting_shreds_the_owner_but_the_balance_still_replays() -> None:
+    store, vault = EventStore(), shredding.KeyVault()
+    open_accounts(store, vault, ["Ada Lovelace", "Grace Hopper"])
+    before = fold(shredding.read_private(store, vault, "account-0"))
+    assert vault.forget("customer-0")
+    after = fold(shredding.read_private(store, vault, "account-0"))
+    assert shredding.SHREDDED == after.owner
+    assert (before.balance, before.status, before.version) == (
+        after.balance,
+        after.status,
+        after.version,
+    )
+    assert "Grace Hopper" == fold(shredding.read_private(store, vault, "account-1")).owner
+
+
+def test_forgetting_an_unknown_subject_reports_false() -> None:
+    assert not shredding.KeyVault().forget("customer-404")
+
+
+def test_events_without_personal_fields_are_untouched() -> None:
+    store, vault = EventStore(), shredding.KeyVault()
+    open_accounts(store, vault, ["Ada Lovelace"])
+    expected = store.read_stream("account-0")[1]
+    assert expected == shredding.read_private(store, vault, "account-0")[1]
+
+
+def test_an_empty_subject_is_refused_and_nothing_is_written() -> None:
+    store, vault = EventStore(), shredding.KeyVault()
+    with pytest.raises(InvalidArgument, match="subject_id"):
+        shredding.append_private(
+            store,
+            vault,
+            "account-0",
+            [bank.AccountOpened("Ada")],
+            expected_version=0,
+            subject_id=" ",
+            rng=random.Random(1),
+        )
+    assert 0 == store.version("account-0")
+    assert [] == vault.subjects()
+
+
+@settings(
+    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(owners=st.lists(names, min_size=1, max_size=4, unique=True))
+def test_after_forgetting_no_plaintext_or_key_remains_in_either_file(
+    tmp_path_factory: pytest.TempPathFactory, owners: list[str]
+) -> None:
+    folder = tmp_path_factory.mktemp("shred")
+    db, key_file = folder / "events.duckdb", folder / "keys.duckdb"
+    store, vault = EventStore(db), shredding.KeyVault(key_file)
+    open_accounts(store, vault, owners)
+    key = vault.keys(["customer-0"])["customer-0"]
+    vault.forget("customer-0")
+    store.close()
+    vault.close()
+    files = [path.read_bytes() for path in folder.iterdir()]
+    assert not any(owner.encode() in data for owner in owners for data in files)
+    assert not any(key in data for data in files)
+
+
+def test_the_vault_keeps_the_other_subjects_after_rewriting(tmp_path: Path) -> None:
+    vault = shredding.KeyVault(tmp_path / "keys.duckdb")
+    rng = random.Random(5)
+    kept = vault.key_for("customer-1", rng)
+    vault.key_for("customer-0", rng)
+    vault.forget("customer-0")
+    assert {"customer-1": kept} == vault.keys(["customer-0", "customer-1"])
