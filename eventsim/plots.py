@@ -232,6 +232,7 @@ def pattern_pushes(weights_df: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("pattern")
     colorbar = ax.figure.colorbar(image, ax=ax, shrink=0.9)
     colorbar.set_label("push on the score (points)")
+    return ax
 
 
 # -- snapshots and schema evolution ----------------------------------------------------------
