@@ -10,10 +10,9 @@ the order's total, the other takes its lines out of stock.
 
 >>> shop = open_shop({"SKU-001": 5})
 >>> charge = IdempotentConsumer(shop, "payments", payment_effect())
->>> placed = Event("order-1", 1, uuid.UUID(int=1), "OrderPlaced",
-...                {"customer_id": "c-1", "total": 49.8,
-...                 "items": [{"sku": "SKU-001", "quantity": 2, "unit_price": 24.9}]},
-...                {}, EPOCH, 1)
+>>> line = {"sku": "SKU-001", "quantity": 2, "unit_price": 24.9}
+>>> placed = message("OrderPlaced", {"customer_id": "c-1", "items": [line], "total": 49.8},
+...                  stream_id="order-1")
 >>> charge(placed); charge(placed)  # delivered twice
 >>> charge.applied, charge.skipped, double_charges(shop)
 (1, 1, 0)
@@ -21,15 +20,14 @@ the order's total, the other takes its lines out of stock.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from eventsim.bus import EPOCH as EPOCH
 from eventsim.bus import NO_FAULTS, Broker, Faults
+from eventsim.bus import message as message
 from eventsim.domains.orders import OrderPlaced
 from eventsim.errors import InvalidArgument
 from eventsim.events import Event
