@@ -27,7 +27,7 @@ import heapq
 import uuid
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,70 +36,20 @@ import numpy as np
 from eventsim.errors import EventSimError, InvalidArgument
 from eventsim.events import Event
 
+# The fault settings and counters live in their own module; "as" marks a re-export.
+from eventsim.faults import NO_FAULTS as NO_FAULTS
+from eventsim.faults import Faults as Faults
+from eventsim.faults import InvalidFaults as InvalidFaults
+from eventsim.faults import Stats as Stats
+
 Handler = Callable[[Event], None]
 """A subscriber: handles one event, returns nothing; raising means "not done, retry"."""
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 """Virtual tick 0, for events built by ``message``; tick n is EPOCH + n seconds."""
 
 
-class InvalidFaults(InvalidArgument):
-    """A fault setting is out of range."""
-
-
 class UnknownSubscription(EventSimError, LookupError):
     """No consumer group of that name listens to that topic."""
-
-
-@dataclass(frozen=True)
-class Faults:
-    """What the broker gets wrong on purpose, all drawn from ``seed``.
-
-    ``duplicate_rate``: share of deliveries sent twice. ``reorder_window``: a message may
-    overtake up to ``window - 1`` earlier ones of its partition (0 or 1: in order).
-    ``delay_rate`` / ``max_delay``: share of messages held back 1..max_delay ticks.
-    ``crash_rate``: share of handled messages whose ack is lost (handled, then redelivered).
-    """
-
-    duplicate_rate: float = 0.0
-    reorder_window: int = 0
-    delay_rate: float = 0.0
-    max_delay: int = 0
-    crash_rate: float = 0.0
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("duplicate_rate", "delay_rate", "crash_rate"):
-            rate = getattr(self, name)
-            if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < 1:
-                raise InvalidFaults(f"{name} must be a share in [0, 1), got {rate!r}")
-        for name in ("reorder_window", "max_delay", "seed"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise InvalidFaults(f"{name} must be a whole number >= 0, got {value!r}")
-        if self.delay_rate and not self.max_delay:
-            raise InvalidFaults(f"delay_rate {self.delay_rate} needs max_delay >= 1 (ticks)")
-
-
-NO_FAULTS = Faults()
-
-
-@dataclass
-class Stats:
-    """What the broker did: counts of messages, handler calls and injected faults."""
-
-    published: int = 0  # messages appended to a topic
-    delivered: int = 0  # handler calls
-    acked: int = 0  # messages whose handler returned and whose ack arrived
-    duplicates: int = 0  # extra deliveries injected
-    reordered: int = 0  # deliveries that overtook an earlier message of their partition
-    delayed: int = 0  # messages held back
-    crashes: int = 0  # acks lost after the handler ran
-    failures: int = 0  # handler calls that raised
-    dead_lettered: int = 0
-    replayed: int = 0  # dead letters sent again
-
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -127,6 +77,7 @@ class DeadLetter:
 @dataclass
 class _Group:
     handler: Handler
+    cost: int
     # (topic, partition) -> offsets handled and acknowledged (or dead-lettered)
     done: dict[tuple[str, int], set[int]] = field(default_factory=dict)
     # (topic, partition) -> highest offset handed to the handler so far
@@ -157,7 +108,7 @@ class Broker:
         self.faults = faults
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self.now = 0  # the virtual clock, in ticks; each handler call takes one
+        self.now = 0  # the virtual clock, in ticks; a handler call takes its group's cost
         self.stats = Stats()
         self.dead_letters: list[DeadLetter] = []
         self.logs: dict[tuple[str, int], list[Event]] = {}
@@ -168,13 +119,18 @@ class Broker:
         self._rng = np.random.default_rng(faults.seed)
 
     # -- wiring ------------------------------------------------------------------------
-    def subscribe(self, topic: str, group: str, handler: Handler, *, replace: bool = False) -> None:
+    def subscribe(
+        self, topic: str, group: str, handler: Handler, *, cost: int = 1, replace: bool = False
+    ) -> None:
         """Let consumer group ``group`` receive every later message of ``topic``.
 
-        ``replace=True`` deploys a new handler (a fix) for a group that already exists.
+        Each call of ``handler`` takes ``cost`` ticks of virtual time. ``replace=True``
+        deploys a new handler (a fix) for a group that already exists.
         """
         if not callable(handler):
             raise InvalidArgument(f"handler must be callable (event) -> None, got {handler!r}")
+        if isinstance(cost, bool) or not isinstance(cost, int) or cost < 1:
+            raise InvalidArgument(f"cost must be a whole number of ticks >= 1, got {cost!r}")
         groups = self._groups.setdefault(_name("topic", topic), {})
         if _name("group", group) in groups and not replace:
             raise InvalidArgument(
@@ -182,9 +138,9 @@ class Broker:
                 "a new handler, or pick another group name for an independent consumer"
             )
         if group in groups:
-            groups[group].handler = handler
+            groups[group].handler, groups[group].cost = handler, cost
         else:
-            groups[group] = _Group(handler)
+            groups[group] = _Group(handler, cost)
 
     def topics(self) -> dict[str, list[str]]:
         """Each topic and the consumer groups that listen to it."""
@@ -234,7 +190,7 @@ class Broker:
             self.stats.reordered += 1
         group.highest[lane] = max(group.highest.get(lane, -1), delivery.offset)
         self.stats.delivered += 1
-        self.now += 1
+        self.now += group.cost
         try:
             group.handler(delivery.event)
         except Exception as exc:  # noqa: BLE001 (any handler error means: not done, retry)
