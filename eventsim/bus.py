@@ -190,12 +190,13 @@ class Broker:
             self.stats.reordered += 1
         group.highest[lane] = max(group.highest.get(lane, -1), delivery.offset)
         self.stats.delivered += 1
-        self.now += group.cost
         try:
-            group.handler(delivery.event)
+            group.handler(delivery.event)  # it sees the clock at the start of its call
         except Exception as exc:  # noqa: BLE001 (any handler error means: not done, retry)
+            self.now += group.cost
             self._fail(delivery, group, f"{type(exc).__name__}: {exc}")
             return True
+        self.now += group.cost
         if self.faults.crash_rate and self._rng.random() < self.faults.crash_rate:
             self.stats.crashes += 1  # handled, but the ack never arrives: it comes again
             self._send(replace(delivery, attempt=delivery.attempt + 1), after=self.backoff)
