@@ -243,3 +243,23 @@ def run_shop(
         broker.publish("orders", event)
     broker.run()
     return shop, broker
+
+
+def double_charge_sweep(
+    events: list[Event], rates: Iterable[float], *, seed: int, stock: Mapping[str, int]
+) -> pd.DataFrame:
+    """Orders charged twice, naive against idempotent, for each duplicate rate."""
+    rows = []
+    for rate in rates:
+        for idempotent in (False, True):
+            faults = Faults(duplicate_rate=rate, seed=seed)
+            shop, _ = run_shop(events, faults=faults, idempotent=idempotent, stock=stock)
+            consumer = "idempotent" if idempotent else "naive"
+            rows.append(
+                {
+                    "duplicate_rate": rate,
+                    "consumer": consumer,
+                    "double_charged": double_charges(shop),
+                }
+            )
+    return pd.DataFrame(rows)

@@ -82,9 +82,11 @@ class Picker:
         self.producer = producer
         self.picks: list[tuple[str, dict[str, int]]] = []
         self.stale_picks = 0
+        self.callbacks = 0
 
     def on_notification(self, event: Event) -> None:
         order = self.producer.get(event.data["order_id"])  # the call-back a thin event forces
+        self.callbacks += 1
         self._pick(order["order_id"], order["lines"])
 
     def on_state(self, event: Event) -> None:

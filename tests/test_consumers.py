@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eventsim import EventStore, data_file
+from eventsim import consumers
 from eventsim.bus import Faults, message
 from eventsim.consumers import (
     IdempotentConsumer,
@@ -131,3 +132,10 @@ def test_an_idempotent_shop_ends_as_the_fault_free_run(placed: list[Event], faul
     faulty, _ = run_shop(events, faults=faults, idempotent=True, stock=stock)
     assert same_state(clean, faulty)
     assert (0, 0) == (double_charges(faulty), negative_stock(faulty))
+
+
+def test_the_sweep_finds_double_charges_only_for_the_naive_consumer(placed: list[Event]) -> None:
+    runs = consumers.double_charge_sweep(placed, [0.0, 0.3], seed=1, stock=demand(placed))
+    by = runs.set_index(["consumer", "duplicate_rate"])["double_charged"]
+    assert (0, 0, 0) == (by["naive", 0.0], by["idempotent", 0.0], by["idempotent", 0.3])
+    assert by["naive", 0.3] > 0
