@@ -7,8 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eventsim import EventStore, data_file
-from eventsim import consumers
+from eventsim import EventStore, consumers, data_file
 from eventsim.bus import Faults, message
 from eventsim.consumers import (
     IdempotentConsumer,
