@@ -224,7 +224,7 @@ def delivery_outcomes(stats: Mapping[str, Mapping[str, int]], *, ax: Axes | None
         values = [counts.get(kind, 0) for kind in kinds]
         bars = ax.bar(positions + i * width, values, width, label=label)
         ax.bar_label(bars, fontsize=9, padding=2)
-    ax.set_xticks(positions + width * (len(stats) - 1) / 2, [k.replace("_", " ") for k in kinds])
+    ax.set_xticks(positions + width * (len(stats) - 1) / 2, [k.replace("_", "\n") for k in kinds])
     ax.set_title("What the broker did: deliveries and injected faults")
     ax.set_xlabel("outcome")
     ax.set_ylabel("messages")
