@@ -80,8 +80,9 @@ class _Group:
     cost: int
     # (topic, partition) -> offsets handled and acknowledged (or dead-lettered)
     done: dict[tuple[str, int], set[int]] = field(default_factory=dict)
-    # (topic, partition) -> highest offset handed to the handler so far
+    # (topic, partition) -> highest offset handed to the handler so far, and all offsets seen
     highest: dict[tuple[str, int], int] = field(default_factory=dict)
+    seen: dict[tuple[str, int], set[int]] = field(default_factory=dict)
 
 
 class Broker:
@@ -120,12 +121,20 @@ class Broker:
 
     # -- wiring ------------------------------------------------------------------------
     def subscribe(
-        self, topic: str, group: str, handler: Handler, *, cost: int = 1, replace: bool = False
+        self,
+        topic: str,
+        group: str,
+        handler: Handler,
+        *,
+        cost: int = 1,
+        replace: bool = False,
+        from_start: bool = False,
     ) -> None:
         """Let consumer group ``group`` receive every later message of ``topic``.
 
         Each call of ``handler`` takes ``cost`` ticks of virtual time. ``replace=True``
-        deploys a new handler (a fix) for a group that already exists.
+        deploys a new handler (a fix) for a group that already exists. ``from_start=True``
+        also delivers the messages the topic already holds (offset 0 on), for a rebuild.
         """
         if not callable(handler):
             raise InvalidArgument(f"handler must be callable (event) -> None, got {handler!r}")
@@ -141,6 +150,11 @@ class Broker:
             groups[group].handler, groups[group].cost = handler, cost
         else:
             groups[group] = _Group(handler, cost)
+        if from_start:
+            for (log_topic, partition), log in sorted(self.logs.items()):
+                if log_topic == topic:
+                    for offset, event in enumerate(log):
+                        self._send(Delivery(group, topic, partition, offset, event, 1, self.now))
 
     def topics(self) -> dict[str, list[str]]:
         """Each topic and the consumer groups that listen to it."""
@@ -186,8 +200,10 @@ class Broker:
         self.now = max(self.now, due)
         group = self._groups[delivery.topic][delivery.group]
         lane = (delivery.topic, delivery.partition)
-        if delivery.offset < group.highest.get(lane, -1) and delivery.attempt == 1:
-            self.stats.reordered += 1
+        seen = group.seen.setdefault(lane, set())
+        if delivery.offset not in seen and delivery.offset < group.highest.get(lane, -1):
+            self.stats.reordered += 1  # its first delivery came after a later message's
+        seen.add(delivery.offset)
         group.highest[lane] = max(group.highest.get(lane, -1), delivery.offset)
         self.stats.delivered += 1
         try:

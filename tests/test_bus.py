@@ -205,3 +205,20 @@ def test_every_message_is_delivered_at_least_once_or_dead_lettered(
     assert not handled & dead
     assert 0 == broker.pending()
     assert {k: len(log) for k, log in broker.logs.items()} == broker.offsets("g") or n == 0
+
+
+def test_a_group_subscribed_from_the_start_gets_the_messages_already_published() -> None:
+    broker = Broker(partitions=2)
+    events = orders(6)
+    for event in events:
+        broker.publish("orders", event)
+    late: list[Event] = []
+    broker.subscribe("orders", "rebuild", late.append, from_start=True)
+    broker.run()
+    assert sorted(e.event_id for e in events) == sorted(e.event_id for e in late)
+
+
+def test_a_duplicate_is_not_counted_as_reordered() -> None:
+    broker, seen = deliver(orders(300), Faults(duplicate_rate=0.3, seed=9), partitions=1)
+    assert broker.stats.duplicates > 0
+    assert 0 == broker.stats.reordered
