@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from eventsim.bus import Broker, message
+from eventsim.bus import Broker, Stats, message
 from eventsim.errors import EventSimError
 from eventsim.events import Event
 
@@ -206,6 +206,30 @@ def coupling(broker: Broker, mediator: Mediator | None = None) -> pd.DataFrame:
 def _rank(group: str) -> tuple[int, str]:
     order = ("mediator", *STEPS)
     return (order.index(group) if group in order else len(order), group)
+
+
+def traffic(runs: Mapping[str, tuple[Stats, int]]) -> pd.DataFrame:
+    """Messages and hops per topology, from each run's broker counters and mediator calls.
+
+    A hop is one transfer: producer to broker, broker to consumer, or a request or a
+    reply between the mediator and a service.
+    """
+    table = pd.DataFrame(
+        {
+            name: {
+                "events published": stats.published,
+                "deliveries": stats.delivered,
+                "request-reply calls": calls,
+            }
+            for name, (stats, calls) in runs.items()
+        }
+    )
+    table.loc["hops"] = (
+        table.loc["events published"]
+        + table.loc["deliveries"]
+        + 2 * table.loc["request-reply calls"]
+    )
+    return table
 
 
 # -- temporal decoupling ---------------------------------------------------------------

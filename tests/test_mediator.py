@@ -10,6 +10,7 @@ from eventsim.mediator import (
     mediated,
     order_placed,
     producer_latency,
+    traffic,
 )
 
 
@@ -75,3 +76,12 @@ def test_the_producer_waits_for_the_sum_when_calling_and_not_at_all_when_publish
     assert [2, 9, 10] == list(table["waiting"])
     assert [0, 0, 0] == list(table["publishing"])
     assert list(table["waiting"]) == list(table["all consumers done"])
+
+
+def test_traffic_counts_hops_as_transfers_between_components() -> None:
+    broker = Broker()
+    flow = Choreography(broker, Services(stock={"SKU-001": 100}))
+    place(2, flow.place)
+    stats = broker.run()
+    table = traffic({"broker": (stats, 0)})
+    assert [8, 6, 0, 14] == table["broker"].tolist()
