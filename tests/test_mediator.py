@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from eventsim.bus import Broker
 from eventsim.mediator import (
     Choreography,
@@ -85,3 +88,23 @@ def test_traffic_counts_hops_as_transfers_between_components() -> None:
     stats = broker.run()
     table = traffic({"broker": (stats, 0)})
     assert [8, 6, 0, 14] == table["broker"].tolist()
+
+
+@settings(max_examples=30, deadline=None)
+@given(declined=st.sets(st.integers(0, 9)), stock=st.integers(0, 20))
+def test_both_topologies_reach_the_same_steps_for_any_declines_and_stock(
+    declined: set[int], stock: int
+) -> None:
+    customers = {f"c-{i}" for i in declined}
+    choreographed, orchestrated = Broker(), Broker()
+    flow = Choreography(choreographed, Services(stock={"SKU-001": stock}, declined=customers))
+    services = Services(stock={"SKU-001": stock}, declined=customers)
+    mediated(orchestrated, services)
+    place(10, flow.place)
+    place(10, lambda event: orchestrated.publish("orders", event))
+    choreographed.run()
+    orchestrated.run()
+    paid = 10 - len(declined)
+    reserved = min(paid, stock // 2)
+    expected = {"payment": 10, "inventory": paid, "shipping": reserved}
+    assert expected == flow.services.calls == services.calls
