@@ -212,6 +212,18 @@ APPEND_CASES = [
         "(1, 2)",
     ),
     Case(
+        "deeply nested metadata",
+        append("account-1", [deposit(metadata=nested(100_000))]),
+        InvalidEvent,
+        "nested too deeply",
+    ),
+    Case(
+        "deeply nested data",
+        append("account-1", [deposit(nested(100_000))]),
+        InvalidEvent,
+        "nested too deeply",
+    ),
+    Case(
         "bytes that are not UTF-8 as the owner",
         append("account-3", opened(b"\xff\xfe"), 0),
         InvalidEvent,
