@@ -229,6 +229,18 @@ APPEND_CASES = [
         InvalidEvent,
         "b'\\xff\\xfe'",
     ),
+    Case(
+        "a lone surrogate (not UTF-8) in the owner",
+        append("account-3", opened("Ad\udcffa"), 0),
+        InvalidEvent,
+        "'\\udcff'",
+    ),
+    Case(
+        "a lone surrogate in a metadata key",
+        append("account-1", [deposit(metadata={"k\ud800": 1})]),
+        InvalidEvent,
+        "'\\ud800'",
+    ),
     Case("blank owner", append("account-3", opened("  "), 0), InvalidEvent, "'  '"),
     Case("owner a number", append("account-3", opened(42), 0), InvalidEvent, "42"),
     Case("zero amount", append("account-1", [deposit(0)]), InvalidEvent, "got 0"),
