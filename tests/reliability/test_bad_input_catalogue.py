@@ -698,6 +698,18 @@ LOAD_CASES = [
     Case(
         "Infinity in metadata", load_rows(1, metadata='{"x":Infinity}'), InvalidDataset, "Infinity"
     ),
+    Case(
+        "payload over 64 KiB in a file",
+        load_rows(0, data='{"owner":"' + "A" * 70_000 + '"}'),
+        InvalidDataset,
+        "70012 bytes, over the 65536-byte limit",
+    ),
+    Case(
+        "deeply nested metadata in a file",
+        load_rows(1, metadata='{"x":' + "[" * 30_000 + "]" * 30_000 + "}"),
+        InvalidDataset,
+        "maximum recursion depth",
+    ),
     Case("amount as text", load_rows(1, data='{"amount":"10"}'), InvalidDataset, '"10"'),
     Case(
         "stream id with SQL in a file",
