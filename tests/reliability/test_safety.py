@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from eventsim import EventStore, simkit
 from eventsim.replay import all_states, state_at
@@ -207,6 +208,7 @@ CODE_LIKE = [
 ]
 
 
+@pytest.mark.slow
 def test_a_data_set_whose_text_looks_like_code_loads_as_inert_text(tmp_path: Path) -> None:
     marker = tmp_path / "PWNED"
     owners = [text.format(marker=marker) for text in CODE_LIKE]
