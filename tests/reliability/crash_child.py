@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from eventsim import EventStore, NewEvent, simkit
 
 BATCH = 2_000  # events per appended batch
-LOAD_STREAMS, LOAD_EVENTS = 5, 1_000  # a loaded file: 5 new streams of 1,000 events each
+LOAD_STREAMS, LOAD_EVENTS = 4, 500  # a loaded file: 4 new streams of 500 events each
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
 

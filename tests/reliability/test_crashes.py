@@ -31,20 +31,22 @@ LOAD_KILLS = 10
 
 
 def run_and_kill(mode: str, db: Path, first: int, delay: float) -> list[int]:
-    """Start a child writing batches from ``first``, SIGKILL it ``delay`` s after it is
-    ready, and return the batches it reported as stored."""
+    """Start a child writing batches from ``first``, SIGKILL it ``delay`` s after it
+    reported its first batch (so every child gets some work in, however busy the machine),
+    and return the batches it reported as stored."""
     receiver, sender = CONTEXT.Pipe(duplex=False)
     child = CONTEXT.Process(target=crash_child.main, args=(mode, str(db), first, sender))
     child.start()
     sender.close()  # the child holds the only write end: its death ends the pipe
     assert receiver.poll(60) and "ready" == receiver.recv()
+    assert receiver.poll(60), "the child stored no batch within a minute"
+    reported = [int(receiver.recv())]
     time.sleep(delay)
     alive = child.is_alive()
     child.kill()
     child.join(30)
     assert alive, f"the child stopped by itself with exit code {child.exitcode}"
     assert -signal.SIGKILL == child.exitcode
-    reported = []
     with receiver:
         while receiver.poll():
             try:
@@ -87,7 +89,7 @@ def crash_repeatedly(tmp_path: Path, mode: str, kills: int) -> tuple[int, int]:
     announced: set[int] = set()
     probes = 0
     for kill in range(kills):
-        announced |= set(run_and_kill(mode, db, first=kill * 1000, delay=rng.uniform(0, 0.4)))
+        announced |= set(run_and_kill(mode, db, first=kill * 1000, delay=rng.uniform(0, 0.3)))
         with EventStore(db) as store:
             rows = stored(store)
             assert_log_is_whole(store, rows)
@@ -112,7 +114,7 @@ def test_a_writer_killed_mid_append_leaves_whole_batches_and_the_store_goes_on(
     tmp_path: Path,
 ) -> None:
     batches, _ = crash_repeatedly(tmp_path, "append", APPEND_KILLS)
-    assert batches >= APPEND_KILLS // 2  # most children got some batches in before the kill
+    assert batches >= APPEND_KILLS  # each child stored at least one batch before its kill
 
 
 @pytest.mark.slow
@@ -120,4 +122,4 @@ def test_a_bulk_load_killed_mid_file_leaves_whole_files_and_the_store_goes_on(
     tmp_path: Path,
 ) -> None:
     batches, _ = crash_repeatedly(tmp_path, "load", LOAD_KILLS)
-    assert batches >= LOAD_KILLS // 2
+    assert batches >= LOAD_KILLS
