@@ -51,7 +51,13 @@ def prepare(
             f"a batch holds 1 to {MAX_BATCH:,} events, got {len(events):,}; "
             "for bulk data write a Parquet file and use load_parquet"
         )
-    rows = [_row(as_new_event(e), types, clock, new_id) for e in events]
+    try:
+        rows = [_row(as_new_event(e), types, clock, new_id) for e in events]
+    except RecursionError:  # raised by parsing, serializing, even printing such a payload
+        raise InvalidEvent(
+            "an event's data or metadata is nested too deeply to store as JSON (hundreds of "
+            "levels of objects or lists); flatten it"
+        ) from None
     seen: set[str] = set()
     for row in rows:
         if row.event_id in seen:

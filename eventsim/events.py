@@ -169,6 +169,15 @@ def to_json(value: Mapping[str, Any], what: str) -> str:
         text = json.dumps(to_jsonable(value), allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidEvent(f"{what} is not valid JSON ({exc}): {str(value)[:200]}") from None
+    if "\\ud" in text:  # a surrogate escape: valid in a pair, but DuckDB refuses a lone one
+        try:
+            json.dumps(to_jsonable(value), ensure_ascii=False).encode()
+        except UnicodeEncodeError as exc:
+            raise InvalidEvent(
+                f"{what} has text that is not valid Unicode (the lone surrogate "
+                f"{ascii(exc.object[exc.start : exc.end])}): {ascii(value)[:200]}; "
+                "decode the text properly before storing it"
+            ) from None
     if len(text.encode()) > MAX_PAYLOAD_BYTES:
         raise InvalidEvent(
             f"{what} is {len(text.encode())} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit; "

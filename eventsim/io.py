@@ -22,6 +22,7 @@ from eventsim.events import (
     BASE_PARSERS,
     EARLIEST,
     LATEST,
+    MAX_PAYLOAD_BYTES,
     STREAM_ID_PATTERN,
     EventTypes,
     field_kinds,
@@ -48,7 +49,8 @@ SELECT stream_id, CAST(version AS BIGINT) AS version, CAST(event_id AS VARCHAR) 
 FROM read_parquet(?, file_row_number = true)
 """
 
-# Parameters: stream id pattern, known types, earliest and latest time.
+# Parameters: stream id pattern, known types, the payload limit (twice), earliest and
+# latest time.
 ROW_CHECK_SQL = """
 WITH w AS (
     SELECT i.*, coalesce(h.version, 0) + row_number() OVER s AS next_version,
@@ -70,6 +72,9 @@ SELECT row, stream_id, version, problem FROM (
             THEN 'data is not a JSON object: ' || coalesce(left(data, 200), 'NULL')
         WHEN metadata IS NOT NULL AND (NOT json_valid(metadata) OR json_type(metadata) <> 'OBJECT')
             THEN 'metadata is not a JSON object: ' || left(metadata, 200)
+        WHEN greatest(strlen(data), strlen(coalesce(metadata, ''))) > ?
+            THEN 'data or metadata is ' || greatest(strlen(data), strlen(coalesce(metadata, '')))
+                 || ' bytes, over the ' || ? || '-byte limit of an event'
         WHEN timestamp IS NULL OR timestamp < ? OR timestamp >= ?
             THEN 'timestamp ' || coalesce(CAST(timestamp AS VARCHAR), 'NULL')
                  || ' is missing or outside 1970..2099'
@@ -119,10 +124,11 @@ ORDER BY i.row LIMIT 1
 """
 
 # DuckDB's JSON reader accepts what Python's json (every reader of the store) refuses:
-# trailing commas, NaN and Infinity, numbers beyond a double. Rows whose text might hold
-# one are parsed again strictly in Python; the pattern may over-match, never under-match.
+# trailing commas, NaN and Infinity, numbers beyond a double, nesting deeper than Python's
+# recursion limit. Rows whose text might hold one are parsed again strictly in Python; the
+# pattern may over-match, never under-match (nesting: 500 opening brackets in all).
 # String literals are blanked first, so ids and names inside them cannot trigger it.
-SUSPECT_JSON = r"(?i)nan|inf|,\s*[\]}]|[0-9]{300}|e\+?[0-9]{3}"
+SUSPECT_JSON = r"(?i)nan|inf|,\s*[\]}]|[0-9]{300}|e\+?[0-9]{3}|([\[{][^\[{]*){500}"
 STRING_LITERAL = r'"(?:[^"\\]|\\.)*"'
 SUSPECT_JSON_SQL = """
 SELECT row, stream_id, version, data, metadata FROM _incoming
@@ -201,7 +207,8 @@ def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def _check_rows(con: duckdb.DuckDBPyConnection, path: Path, types: EventTypes) -> None:
-    params = [STREAM_ID_PATTERN.pattern, types.names(), EARLIEST, LATEST]
+    limit = MAX_PAYLOAD_BYTES
+    params = [STREAM_ID_PATTERN.pattern, types.names(), limit, limit, EARLIEST, LATEST]
     _raise_first(_first(con.execute(STORED_ID_SQL)), path)
     _raise_first(_first(con.execute(ROW_CHECK_SQL, params)), path)
     _check_strict_json(con, path)
@@ -255,7 +262,7 @@ def _check_strict_json(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             try:
                 if text is not None:
                     json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 message = f"{column} is not valid JSON ({exc}): {text[:200]}"
                 _raise_first((row, stream_id, version, message), path)
 
