@@ -12,7 +12,9 @@ argument of every ``.execute(...)``, ``.sql(...)`` and ``.query(...)`` call must
 - ``"sep".join(name)`` where ``name`` is a local list whose every element, in its
   initializer and in every ``.append(...)``, is fixed (the ``WHERE`` clauses of
   ``read_stream`` and ``read_all``);
-- a local name whose every assignment (``=`` and ``+=``) in the function is fixed.
+- a local name whose every assignment (``=`` and ``+=``) in the function is fixed;
+- a parameter of a private function (``_one(con, query)``) when every call of that
+  function in the module passes fixed text for it.
 
 Values never enter the text: they travel as ``?`` parameters. The one exception is
 ``EventStore.sql``, which runs the caller's own query as given (it is the learner's
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 import uuid
@@ -95,10 +98,42 @@ class SqlChecker:
                 args=[ast.Name(id=name)],
             ):
                 return self.fixed_list(name, function)
+            case ast.Name(id=name) if name not in seen and self.is_private_parameter(
+                name, function
+            ):
+                return self.every_call_passes_fixed(function, name)
             case ast.Name(id=name) if name not in seen:
                 values = self.assigned_values(name, function)
                 return bool(values) and all(self.fixed(v, function, seen | {name}) for v in values)
         return False
+
+    @staticmethod
+    def is_private_parameter(name: str, function: ast.AST) -> bool:
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            return False
+        names = [a.arg for a in function.args.posonlyargs + function.args.args]
+        return function.name.startswith("_") and name in names
+
+    def every_call_passes_fixed(
+        self, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str
+    ) -> bool:
+        """The parameter ``name`` of ``function``: fixed at every call site in the module."""
+        index = [a.arg for a in function.args.posonlyargs + function.args.args].index(name)
+        calls = 0
+        for caller in ast.walk(self.tree):
+            if not isinstance(caller, ast.FunctionDef | ast.AsyncFunctionDef) or caller is function:
+                continue
+            for call in ast.walk(caller):
+                if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+                    continue
+                if call.func.id != function.name:
+                    continue
+                calls += 1
+                given = [k.value for k in call.keywords if k.arg == name]
+                argument = call.args[index] if index < len(call.args) else (given or [None])[0]
+                if argument is None or not self.fixed(argument, caller, set()):
+                    return False
+        return calls > 0
 
     @staticmethod
     def assigned_values(name: str, function: ast.AST) -> list[ast.expr]:
@@ -163,6 +198,10 @@ def find(con, stream_id, where):
     clauses.append(where)
     con.execute("SELECT 1 WHERE " + " AND ".join(clauses))
     con.execute(query="DELETE FROM t WHERE id = {}".format(stream_id))
+def _one(con, query):
+    return con.execute(query).fetchall()
+def count(con, table):
+    return _one(con, "SELECT count(*) FROM " + table)
 """
     parameters = """
 SQL = "SELECT * FROM event_store WHERE stream_id = ?"
@@ -171,8 +210,12 @@ def find(con, stream_id):
     clauses = ["stream_id = ?"]
     clauses.append("version <= ?")
     con.execute(f"SELECT {COLUMNS} FROM t WHERE {' AND '.join(clauses)}", [stream_id, 3])
+def _one(con, query, params):
+    return con.execute(query, params).fetchall()
+def seen(con, event_id):
+    return _one(con, "SELECT count(*) FROM processed_events WHERE event_id = ?", [event_id])
 """
-    assert 5 == len(sql_problems(pasted))
+    assert 6 == len(sql_problems(pasted))
     assert [] == sql_problems(parameters)
 
 
@@ -256,7 +299,25 @@ def test_a_data_set_whose_text_looks_like_code_loads_as_inert_text(tmp_path: Pat
 
 
 # -- Jupyter's token ---------------------------------------------------------------------
-TOKEN_OFF = ("token=''", 'token=""', "token= ", "password=''", "disable_check_xsrf", "--ip=0.0.0.0")
+# Jupyter settings (``--ServerApp.token=''``, ``c.ServerApp.token = ""``), not any variable
+# that happens to be called token.
+TOKEN_OFF = re.compile(
+    r"""\.token\s*=\s*(''|""|\s|$)|\.password\s*=\s*(''|"")|disable_check_xsrf|--ip=0\.0\.0\.0""",
+    re.M,
+)
+
+
+def test_the_token_check_catches_jupyter_settings_not_variables() -> None:
+    turned_off = [
+        "--ServerApp.token=''",
+        'c.ServerApp.token = ""',
+        "--ServerApp.token= ",
+        "--ip=0.0.0.0",
+    ]
+    harmless = ['token = encrypt(key, "event-1/owner", "Ada")', "--ServerApp.token=s3cret"]
+
+    assert [True] * 4 == [bool(TOKEN_OFF.search(text)) for text in turned_off]
+    assert [False] * 2 == [bool(TOKEN_OFF.search(text)) for text in harmless]
 
 
 def test_nothing_in_the_repository_starts_jupyter_without_its_token() -> None:
@@ -274,6 +335,6 @@ def test_nothing_in_the_repository_starts_jupyter_without_its_token() -> None:
             text = path.read_text()
         except (UnicodeDecodeError, FileNotFoundError):
             continue
-        offenders += [f"{name}: {bad}" for bad in TOKEN_OFF if bad in text.replace(" =", "=")]
+        offenders += [f"{name}: {bad.group(0)!r}" for bad in TOKEN_OFF.finditer(text)]
     assert [] == [name for name in tracked if "jupyter_server_config" in name]
     assert [] == offenders
