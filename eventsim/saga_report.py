@@ -125,7 +125,8 @@ def invariants(store: EventStore, run: SagaRun) -> pd.DataFrame:
     left = {sku: books.initial[sku] - shipped_units[sku] for sku in skus}
     paid = run.payments
     ledger = {i: (paid.charged[i], paid.refunded[i]) for i in run.order_ids}
-    stored = dict(zip(facts.index, zip(facts["charged"], facts["refunded"], strict=True), strict=True))
+    money = zip(facts["charged"], facts["refunded"], strict=True)
+    stored = dict(zip(facts.index, money, strict=True))
     rows = [
         (
             "every saga ended delivered or cancelled",
