@@ -33,16 +33,16 @@ from eventsim.domains import orders
 from eventsim.domains.orders_sim import CATALOGUE
 from eventsim.errors import DomainError, InvalidArgument
 from eventsim.events import Event, check_stream_id, check_timestamp
+from eventsim.participants import Failures as Failures  # "as": re-exported, saga.Failures
 from eventsim.participants import (
-    Failures,
     Inventory,
     OrderStreams,
     Participant,
     Payments,
-    SagaOrder,
     Shop,
     build_participants,
 )
+from eventsim.participants import SagaOrder as SagaOrder
 from eventsim.store import EventStore
 
 START = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)

@@ -19,7 +19,8 @@ from decimal import Decimal
 import pandas as pd
 
 from eventsim.errors import InvalidArgument
-from eventsim.saga import CHOREOGRAPHY, ORCHESTRATION, SagaError, SagaRun
+from eventsim.participants import Inventory, Participant, Payments, Shipping, Shop
+from eventsim.saga import CHOREOGRAPHY, ORCHESTRATION, Orchestrator, SagaError, SagaRun
 from eventsim.store import EventStore
 
 FAILED_STEP = {
@@ -31,8 +32,8 @@ FAILED_STEP = {
 COMPENSATIONS = ("ShipmentCancelled", "InventoryReleased", "PaymentRefunded", "OrderCancelled")
 TERMINAL = {"OrderDelivered": "delivered", "OrderCancelled": "cancelled"}
 ON_FAILURE = {
-    ORCHESTRATION: "the orchestrator receives the failure and sends each undo in turn",
-    CHOREOGRAPHY: "the failure event wakes the step before, whose undo wakes the one before",
+    ORCHESTRATION: "the orchestrator sends each undo",
+    CHOREOGRAPHY: "each undo's event wakes the one before",
 }
 
 OUTCOMES_SQL = """
@@ -42,6 +43,7 @@ SELECT stream_id AS order_id,  -- money in cents, exact as BIGINT
        coalesce(arg_min(event_type, version) FILTER (WHERE list_contains(?, event_type)), '')
            AS failure,
        CAST(count(*) AS INTEGER) AS events,
+       CAST(count(*) FILTER (WHERE list_contains(?, event_type)) AS INTEGER) AS compensations,
        coalesce(sum(CAST(data->>'amount' AS DECIMAL(38, 2)) * 100)
                 FILTER (WHERE event_type = 'PaymentCharged'), 0)::BIGINT AS charged,
        coalesce(sum(CAST(data->>'amount' AS DECIMAL(38, 2)) * 100)
@@ -80,6 +82,33 @@ class InvariantBroken(SagaError):
     """A saga run broke an invariant: money kept, stock leaked, or a saga left open."""
 
 
+PARTICIPANT_TYPES: tuple[type[Participant], ...] = (Shop, Payments, Inventory, Shipping)
+
+
+def flow_table(style: str) -> pd.DataFrame:
+    """Where the flow logic lives: the orchestrator's transitions, or each participant's list.
+
+    >>> len(flow_table("orchestration")), len(flow_table("choreography"))
+    (13, 11)
+    """
+    if style == ORCHESTRATION:
+        transitions = [
+            (state, event, after, ".".join(action) if action else "(done)")
+            for (state, event), (after, action) in Orchestrator.TRANSITIONS.items()
+        ]
+        return pd.DataFrame(
+            transitions, columns=["saga state", "on event", "next state", "command"]
+        )
+    if style == CHOREOGRAPHY:
+        subscribed = [
+            (kind.name, event, operation)
+            for kind in PARTICIPANT_TYPES
+            for event, operation in kind.SUBSCRIPTIONS.items()
+        ]
+        return pd.DataFrame(subscribed, columns=["participant", "reacts to", "by calling"])
+    raise InvalidArgument(f"style must be {ORCHESTRATION!r} or {CHOREOGRAPHY!r}, got {style!r}")
+
+
 def _ids(order_ids: Sequence[str]) -> list[str]:
     if isinstance(order_ids, str) or not order_ids:
         raise InvalidArgument(f"order_ids must be a non-empty list of ids, got {order_ids!r}")
@@ -88,13 +117,22 @@ def _ids(order_ids: Sequence[str]) -> list[str]:
 
 def outcomes(store: EventStore, order_ids: Sequence[str]) -> pd.DataFrame:
     """Per order: delivered or cancelled, the step that failed, money, the events in order."""
-    table = store.sql(OUTCOMES_SQL, [list(FAILED_STEP), _ids(order_ids)])
+    table = store.sql(OUTCOMES_SQL, [list(FAILED_STEP), list(COMPENSATIONS), _ids(order_ids)])
     table["failed_at"] = table.pop("failure").map(FAILED_STEP).fillna("")
     for money in ("total", "charged", "refunded"):  # cents in SQL: exact, then Decimal
         exact = [Decimal(int(cents)).scaleb(-2) for cents in table[money]]
         table[money] = pd.Series(exact, index=table.index, dtype=object)
     return table.set_index("order_id")[
-        ["outcome", "failed_at", "events", "total", "charged", "refunded", "sequence"]
+        [
+            "outcome",
+            "failed_at",
+            "events",
+            "compensations",
+            "total",
+            "charged",
+            "refunded",
+            "sequence",
+        ]
     ]
 
 
@@ -110,6 +148,27 @@ def timeline(store: EventStore, order_ids: Sequence[str]) -> pd.DataFrame:
     kind[table["step"].isin(COMPENSATIONS)] = "compensation"
     kind[table["step"] == "OrderPlaced"] = "placed"
     return table.assign(kind=kind)
+
+
+def most_in_flight(timeline_df: pd.DataFrame) -> int:
+    """The most sagas open at one moment: placed, not yet delivered or cancelled.
+
+    >>> start = pd.to_datetime(["2024-03-01 09:00", "2024-03-01 09:10", "2024-03-01 09:40"])
+    >>> end = pd.to_datetime(["2024-03-01 09:30", "2024-03-01 09:40", "2024-03-01 09:50"])
+    >>> steps = pd.DataFrame({"order_id": ["a", "b", "c"], "start": start, "end": end})
+    >>> most_in_flight(steps)  # c starts as b ends: never three at once
+    2
+    """
+    spans = timeline_df.groupby("order_id").agg(first=("start", "min"), last=("end", "max"))
+    # At equal times an end comes first (-1 sorts before +1): a saga closing as another
+    # opens never counts twice.
+    changes = pd.concat(
+        [
+            pd.DataFrame({"at": spans["first"], "step": 1}),
+            pd.DataFrame({"at": spans["last"], "step": -1}),
+        ]
+    ).sort_values(["at", "step"], kind="stable")
+    return int(changes["step"].cumsum().max())
 
 
 def invariants(store: EventStore, run: SagaRun) -> pd.DataFrame:
