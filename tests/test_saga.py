@@ -221,6 +221,16 @@ def test_the_orchestrator_holds_the_whole_flow_and_the_choreography_spreads_it(
     assert (4, 11) == (choreographed.places_knowing_flow, choreographed.flow_rules)
 
 
+def test_enough_stock_covers_every_unit_the_orders_want() -> None:
+    batch = saga.make_orders(12, seed=4)
+
+    stock = saga.enough_stock(batch)
+
+    wanted = sum(line.quantity for order in batch for line in order.items)
+    assert wanted == sum(stock.values())
+    assert sorted(stock) == list(stock)
+
+
 def test_the_orchestrator_refuses_an_event_its_flow_has_no_step_for(store: EventStore) -> None:
     saga.run_orchestrated(store, saga.make_orders(1, seed=1))
     orchestrator = saga.Orchestrator({}, saga.VirtualQueue())
@@ -310,6 +320,44 @@ def test_outcomes_name_the_failed_step_and_the_refund_of_each_order(store: Event
         table["outcome"]
     )
     assert " → ".join(AFTER_FAILURE["payment"]) == table.at["order-0001", "sequence"]
+    assert [1, 0, 4, 2, 0] == list(table["compensations"])
+
+
+@pytest.mark.parametrize("order_ids", [[], "order-0001"])
+def test_the_reports_refuse_anything_but_a_list_of_order_ids(
+    order_ids: list[str], store: EventStore
+) -> None:
+    with pytest.raises(InvalidArgument, match="order_ids must be a non-empty list"):
+        saga_report.outcomes(store, order_ids)
+
+
+def test_the_flow_tables_list_every_transition_and_every_subscription() -> None:
+    orchestration = saga_report.flow_table("orchestration")
+    choreography = saga_report.flow_table("choreography")
+
+    assert len(saga.Orchestrator.TRANSITIONS) == len(orchestration)
+    assert ["payments.refund"] == list(
+        orchestration.loc[orchestration["on event"] == "InventoryReleased", "command"]
+    )
+    reacting = choreography.set_index("reacts to")["participant"].to_dict()
+    assert "inventory" == reacting["ShipmentFailed"]
+    assert "shop" == reacting["PaymentRefunded"]
+    with pytest.raises(InvalidArgument, match="'central'"):
+        saga_report.flow_table("central")
+
+
+@pytest.mark.parametrize(("gap", "expected"), [(timedelta(days=1), 1), (timedelta(0), 5)])
+def test_sagas_in_flight_count_the_orders_open_at_the_same_moment(
+    gap: timedelta, expected: int, store: EventStore
+) -> None:
+    drawn = saga.make_orders(5, seed=1)
+    # A day apart, no saga (at most a few hours long) overlaps another; all at once, all do.
+    batch = [dataclasses.replace(o, placed_at=saga.START + i * gap) for i, o in enumerate(drawn)]
+    saga.run_choreographed(store, batch)
+
+    steps = saga_report.timeline(store, [o.order_id for o in batch])
+
+    assert expected == saga_report.most_in_flight(steps)
 
 
 def test_the_timeline_bars_run_from_each_cause_to_its_event_and_say_their_kind(
