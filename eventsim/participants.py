@@ -242,7 +242,7 @@ class Inventory(Participant):
         "ShipmentCancelled": "release",
     }
 
-    def __init__(self, streams: OrderStreams, failures: Failures, stock: Mapping[str, int]):
+    def __init__(self, streams: OrderStreams, failures: Failures, stock: Mapping[str, int]) -> None:
         super().__init__(streams, failures)
         self.initial = Counter(stock)
         self.stock = Counter(stock)

@@ -89,15 +89,15 @@ def enough_stock(batch: Sequence[SagaOrder]) -> dict[str, int]:
 
 
 class VirtualQueue:
-    """Messages in virtual time: delivered by (time, order id, when sent), counted."""
+    """Messages in virtual time: delivered by (time, order id, when sent), counted by kind."""
 
     def __init__(self) -> None:
         self._heap: list[tuple[datetime, str, int, Callable[[], None]]] = []
-        self.messages = 0
+        self.sent: Counter[str] = Counter()  # "command" or "event"
 
-    def send(self, at: datetime, order_id: str, deliver: Callable[[], None]) -> None:
-        heapq.heappush(self._heap, (at, order_id, self.messages, deliver))
-        self.messages += 1
+    def send(self, kind: str, at: datetime, order_id: str, deliver: Callable[[], None]) -> None:
+        heapq.heappush(self._heap, (at, order_id, self.sent.total(), deliver))
+        self.sent[kind] += 1
 
     def run(self) -> None:
         while self._heap:
@@ -111,12 +111,17 @@ class SagaRun:
 
     style: str
     order_ids: tuple[str, ...]
-    messages: int
+    commands: int  # messages telling a participant what to do (the customer's order too)
+    deliveries: int  # events delivered to the orchestrator or to a subscriber
     events_written: int
     final_status: dict[str, str]
     participants: dict[str, Participant]
     places_knowing_flow: int  # components holding a rule of the flow
     flow_rules: int  # (state, event) transitions, or subscriptions
+
+    @property
+    def messages(self) -> int:
+        return self.commands + self.deliveries
 
     @property
     def payments(self) -> Payments:
@@ -166,12 +171,13 @@ class Orchestrator:
             )
         self.states[event.stream_id], action = self.TRANSITIONS[state, event.event_type]
         if action is not None:
-            self.queue.send(event.timestamp, event.stream_id, lambda: self._command(action, event))
+            command = partial(self._command, action, event)
+            self.queue.send("command", event.timestamp, event.stream_id, command)
 
     def _command(self, action: Action, cause: Event) -> None:
         participant, operation = action
         result: Event = getattr(self.participants[participant], operation)(cause)
-        self.queue.send(result.timestamp, result.stream_id, lambda: self.on_event(result))
+        self.queue.send("event", result.timestamp, result.stream_id, partial(self.on_event, result))
 
 
 Handler = Callable[[Event], Event]
@@ -206,10 +212,12 @@ def run_orchestrated(
 
     def place(order: SagaOrder) -> None:
         placed = shop.place(order)
-        queue.send(placed.timestamp, order.order_id, lambda: orchestrator.on_event(placed))
+        queue.send(
+            "event", placed.timestamp, order.order_id, partial(orchestrator.on_event, placed)
+        )
 
     for order in batch:
-        queue.send(order.placed_at, order.order_id, partial(place, order))
+        queue.send("command", order.placed_at, order.order_id, partial(place, order))
     queue.run()
     rules = len(Orchestrator.TRANSITIONS)
     return _result(ORCHESTRATION, batch, queue, streams, participants, places=1, rules=rules)
@@ -230,7 +238,7 @@ def run_choreographed(
 
     def publish(event: Event) -> None:
         for handler in handlers.get(event.event_type, []):
-            queue.send(event.timestamp, event.stream_id, partial(deliver, handler, event))
+            queue.send("event", event.timestamp, event.stream_id, partial(deliver, handler, event))
 
     def deliver(handler: Handler, event: Event) -> None:
         publish(handler(event))
@@ -239,7 +247,7 @@ def run_choreographed(
         publish(shop.place(order))
 
     for order in batch:
-        queue.send(order.placed_at, order.order_id, partial(place, order))
+        queue.send("command", order.placed_at, order.order_id, partial(place, order))
     queue.run()
     places = sum(1 for p in participants.values() if p.SUBSCRIPTIONS)
     rules = sum(len(h) for h in handlers.values())
@@ -260,6 +268,9 @@ def _prepare(
     if not batch or not all(isinstance(order, SagaOrder) for order in batch):
         raise InvalidArgument(f"batch must be a non-empty list of SagaOrder, got {batch!r}")
     ids = [check_stream_id(order.order_id) for order in batch]
+    for order in batch:  # the domain's own rules for placing, checked before any write
+        orders.check(orders.INITIAL_STATE, orders.PlaceOrder(order.customer_id, order.items))
+        check_timestamp(order.placed_at, f"{order.order_id} placed_at")
     if len(set(ids)) < len(ids):
         twice = sorted(i for i, n in Counter(ids).items() if n > 1)
         raise InvalidArgument(f"order ids must be distinct; listed twice: {twice}")
@@ -290,7 +301,8 @@ def _result(
     return SagaRun(
         style=style,
         order_ids=tuple(order.order_id for order in batch),
-        messages=queue.messages,
+        commands=queue.sent["command"],
+        deliveries=queue.sent["event"],
         events_written=streams.events_written,
         final_status={i: streams.states[i].status for i in (o.order_id for o in batch)},
         participants=participants,

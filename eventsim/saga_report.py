@@ -241,6 +241,8 @@ def compare(*runs: SagaRun) -> pd.DataFrame:
             "delivered": status["delivered"],
             "cancelled": status["cancelled"],
             "events written": run.events_written,
+            "commands sent": run.commands,
+            "events delivered": run.deliveries,
             "messages sent": run.messages,
             "messages per order": round(run.messages / len(run.order_ids), 1),
             "places that know the flow": run.places_knowing_flow,

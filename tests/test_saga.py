@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -205,8 +205,14 @@ def test_orchestration_sends_two_messages_per_event_and_choreography_one(
 
     events = orchestrated.events_written
     assert events == choreographed.events_written == len(store.read_all())
-    assert 2 * events == orchestrated.messages  # a command out, a result back
-    assert events == choreographed.messages  # the order's placing + one delivery per non-final
+    # Orchestrated: a command for every event written (the customer's order first), and
+    # every event goes back to the orchestrator.
+    assert (events, events) == (orchestrated.commands, orchestrated.deliveries)
+    # Choreographed: only the customers' orders are commands; every event but the last of
+    # each order is delivered to the one participant that reacts to it.
+    assert (10, events - 10) == (choreographed.commands, choreographed.deliveries)
+    assert 2 * events == orchestrated.messages
+    assert events == choreographed.messages
 
 
 def test_the_orchestrator_holds_the_whole_flow_and_the_choreography_spreads_it(
@@ -290,6 +296,28 @@ def test_a_bad_batch_or_stock_is_refused_naming_the_value(
 ) -> None:
     with unchanged(store), pytest.raises(InvalidArgument, match=named):
         saga.run_choreographed(store, batch, stock=stock)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "named"),
+    [
+        ({"items": ()}, orders.InvalidOrder, r"\(\)"),
+        ({"customer_id": " "}, orders.InvalidOrder, "customer_id"),
+        ({"placed_at": datetime(2024, 3, 1, 9)}, InvalidArgument, "no time zone"),
+    ],
+)
+def test_an_order_the_domain_would_refuse_stops_the_run_before_any_write(
+    change: dict[str, object],
+    error: type[Exception],
+    named: str,
+    store: EventStore,
+    unchanged: Callable[[EventStore], AbstractContextManager[None]],
+) -> None:
+    good, bad = saga.make_orders(2, seed=1)
+    batch = [good, dataclasses.replace(bad, **change)]  # type: ignore[arg-type]
+
+    with unchanged(store), pytest.raises(error, match=named):
+        saga.run_orchestrated(store, batch)
 
 
 def test_the_same_orders_and_seed_write_the_same_store_twice(
