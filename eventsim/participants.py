@@ -130,7 +130,7 @@ class OrderStreams:
         metadata = {"correlation_id": order.order_id}
         return self._write(order.order_id, command, metadata, participant, order.placed_at)
 
-    def execute(
+    def carry_out(
         self, cause: Event, participant: str, command: orders.Command, work: timedelta
     ) -> Event:
         """Run ``command`` on the order ``cause`` belongs to, ``work`` after ``cause``."""
@@ -174,7 +174,7 @@ class Participant:
 
     def _do(self, cause: Event, work: str, command: orders.Command) -> Event:
         duration = self.failures.work(cause.stream_id, work)
-        return self.streams.execute(cause, self.name, command, duration)
+        return self.streams.carry_out(cause, self.name, command, duration)
 
     def _order(self, cause: Event) -> orders.Order:
         return self.streams.states[cause.stream_id]
