@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# A classroom with no network: `make wheelhouse` where there is one, then
+# `make lab PIP_OFFLINE=1` installs from wheelhouse/ only (see INSTRUCTORS.md).
+WHEELHOUSE ?= wheelhouse
+PIP_SOURCE := $(if $(PIP_OFFLINE),--no-index --find-links $(WHEELHOUSE))
 
-.PHONY: help setup lab test test-fast lint typecheck format data lock exercises clean
+.PHONY: help setup lab test test-fast lint typecheck format data lock exercises wheelhouse clean
 
 help:
 	@echo "make lab        start JupyterLab on notebooks/ (sets up $(VENV) first)"
@@ -13,14 +17,15 @@ help:
 	@echo "make lint       ruff check and format check, mypy"
 	@echo "make data       regenerate data/ byte for byte"
 	@echo "make exercises  regenerate the learner notebooks from the solved ones"
+	@echo "make wheelhouse download every pinned package into wheelhouse/ for offline classes"
 
 # The venv is rebuilt when the pinned lock or the project metadata change.
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "eventsim needs Python >= 3.11, found " + sys.version.split()[0]'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip install --quiet $(PIP_SOURCE) --upgrade pip
+	$(PY) -m pip install --quiet $(PIP_SOURCE) -r requirements.lock
+	$(PY) -m pip install --quiet $(PIP_SOURCE) --no-deps -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -52,6 +57,10 @@ data: setup
 
 exercises: setup
 	$(PY) tools/make_exercises.py
+
+# Every pinned package, plus what building eventsim itself needs, for this platform.
+wheelhouse: setup
+	$(PY) -m pip download --quiet --dest $(WHEELHOUSE) -r requirements.lock pip 'setuptools>=77'
 
 # Re-pin: resolve the newest versions the project allows and write them to the lock.
 lock:
