@@ -72,6 +72,21 @@ class PythonProjection:
         return pd.DataFrame(records) if records else pd.DataFrame({"key": []})
 
 
+class OrdersPerCustomer(PythonProjection):
+    """An example: per customer, the orders placed and their total value."""
+
+    name = "orders_per_customer"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handlers = {"OrderPlaced": self.order_placed}
+
+    def order_placed(self, event: Event) -> None:
+        row = self.rows.setdefault(event.data["customer_id"], {"orders": 0, "placed": 0.0})
+        row["orders"] += 1
+        row["placed"] = round(row["placed"] + event.data["total"], 2)
+
+
 Projection = SqlProjection | PythonProjection
 
 
