@@ -137,9 +137,9 @@ class ProjectionRunner:
 
     def head(self) -> int:
         """The position of the last event in the store (0 when empty)."""
-        (head,) = self._con.execute(
+        ((head,),) = self._con.execute(
             "SELECT coalesce(max(position), 0) FROM event_store"
-        ).fetchone() or (0,)
+        ).fetchall()
         return int(head)
 
     def lag(self) -> dict[str, int]:
@@ -194,9 +194,10 @@ class ProjectionRunner:
         """Fold one pushed event: a subscriber for a message broker (``handler(event)``).
 
         Idempotent by position: an event at or below every checkpoint is a duplicate,
-        counted in ``duplicates`` and skipped. An event past a gap does not wait: the
-        missing positions are read from the store and folded first, in the same
-        transaction, so delivery order does not matter.
+        counted in ``duplicates`` and skipped. An event past a gap does not wait in a
+        buffer: the missing positions are folded from the store first (each batch in its
+        own transaction with its checkpoint), then the event; so delivery order does not
+        matter, and a crash anywhere in between leaves nothing half-done.
         """
         if not isinstance(event, Event):
             raise InvalidArgument(f"handle takes an eventsim Event, got {type(event).__name__}")
@@ -204,17 +205,15 @@ class ProjectionRunner:
         if event.position <= lowest:
             self.duplicates += 1
             return
-        missing = (
-            self.store.read_all(after=lowest, limit=event.position - lowest - 1)
-            if (event.position - lowest > 1)
-            else []
-        )
-        events = [*missing[: event.position - lowest - 1], event]
-        if [e.position for e in events] != list(range(lowest + 1, event.position + 1)):
+        head = self.head()
+        if event.position > head + 1:
             raise InvalidArgument(
-                f"event at position {event.position} has a gap the store cannot fill "
-                f"(the store holds {len(missing)} events after {lowest}); append it first"
+                f"event at position {event.position} is past a gap the store cannot fill "
+                f"(its last position is {head}); a pushed event must be stored first"
             )
+        if event.position - lowest > 1:  # a gap: fill it from the log, batch by batch
+            self.run(until=event.position - 1)
+        events = [event]
         self._con.register(PUSHED, _as_frame(events))
         try:
             self._commit(event.position, PUSHED, events)

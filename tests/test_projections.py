@@ -334,7 +334,7 @@ def test_a_pushed_event_the_store_does_not_hold_is_refused_and_changes_nothing()
     last = store.read_all()[-1]
     ghost = Event(**{**last.__dict__, "position": last.position + 5})
 
-    with pytest.raises(InvalidArgument, match=f"position {last.position + 5}"):
+    with pytest.raises(InvalidArgument, match=f"position {last.position + 5} .* {last.position}"):
         runner.handle(ghost)
 
     assert {name: 0 for name in NAMES} == runner.checkpoints()
