@@ -129,11 +129,9 @@ def _behind(sim: Simulation, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     head = np.searchsorted(sim.written_at, times, side="right")
     applied = np.searchsorted(sim.visible_at, times, side="right")
     events = head - applied
-    oldest = (
-        sim.written_at[np.minimum(applied, max(len(sim.written_at) - 1, 0))]
-        if len(sim.written_at)
-        else np.zeros(len(times))
-    )
+    if len(sim.written_at) == 0:
+        return events, np.zeros(len(times))
+    oldest = sim.written_at[np.minimum(applied, len(sim.written_at) - 1)]  # first not visible
     seconds = np.where(events > 0, times - oldest, 0.0)
     return events, seconds
 

@@ -152,3 +152,10 @@ def test_a_version_stamped_read_waits_until_the_projection_has_the_writers_versi
     row = c.summary_at_least(runner, "order-1", version)
     assert row is not None and ("cancelled", 2) == (row["status"], row["version"])
     assert c.caught_up(runner, int(position))
+
+
+def test_a_workload_without_writes_never_lags_and_no_read_is_stale() -> None:
+    sim = c.simulate(c.Workload(write_rate=0, duration=10), seed=1)
+
+    assert 0 == c.lag_over_time(sim)["events_behind"].max()
+    assert 0.0 == c.stale_read_probability(sim)
