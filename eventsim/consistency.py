@@ -285,3 +285,10 @@ def summary_at_least(
         "SELECT * FROM order_summary WHERE order_id = ? AND version >= ?", [order_id, version]
     )
     return {str(k): v for k, v in row.iloc[0].items()} if len(row) else None
+
+
+def lagging(runner: ProjectionRunner, *, threshold: int) -> dict[str, int]:
+    """The alert check: each projection whose lag is above ``threshold`` events, with its lag."""
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0:
+        raise InvalidArgument(f"threshold must be a whole number of events >= 0, got {threshold!r}")
+    return {name: lag for name, lag in runner.lag().items() if lag > threshold}

@@ -159,3 +159,17 @@ def test_a_workload_without_writes_never_lags_and_no_read_is_stale() -> None:
 
     assert 0 == c.lag_over_time(sim)["events_behind"].max()
     assert 0.0 == c.stale_read_probability(sim)
+
+
+def test_the_lag_alert_names_only_the_projections_behind_by_more_than_the_threshold() -> None:
+    store = EventStore(clock=TickingClock(datetime(2024, 3, 1, tzinfo=UTC)), new_id=seeded_ids(2))
+    for i in range(1, 6):
+        store.append(f"order-{i}", [orders.PaymentFailed("card declined")], expected_version=0)
+    runner = ProjectionRunner(store)
+    runner.run(until=3)
+    runner.rebuild("revenue_by_day", until=1)
+
+    assert {"revenue_by_day": 4} == c.lagging(runner, threshold=2)
+    assert {} == c.lagging(runner, threshold=4)
+    with pytest.raises(InvalidArgument, match="threshold .* -1"):
+        c.lagging(runner, threshold=-1)
