@@ -93,9 +93,10 @@ FROM (SELECT stream_id, CASE arg_max(event_type, version) {_STATUS_CASE} END AS 
              max(version) AS version, max(timestamp) AS last_update
       FROM {{source}} WHERE {_RANGE} AND list_contains($3, event_type)
       GROUP BY stream_id) AS last
-LEFT JOIN (SELECT stream_id, data->>'customer_id' AS customer_id,
-                  CAST(data->>'total' AS {MONEY}) AS total
-           FROM {{source}} WHERE {_RANGE} AND event_type = 'OrderPlaced') AS placed
+LEFT JOIN (SELECT stream_id, field[1] AS customer_id, CAST(field[2] AS {MONEY}) AS total
+           FROM (SELECT stream_id, json_extract_string(data, ['$.customer_id', '$.total'])
+                       AS field  -- one parse of the large OrderPlaced payload, not two
+                 FROM {{source}} WHERE {_RANGE} AND event_type = 'OrderPlaced')) AS placed
     USING (stream_id)
 LEFT JOIN (SELECT stream_id, sum(CAST(data->>'amount' AS {MONEY})
                   * CASE event_type WHEN 'PaymentRefunded' THEN -1 ELSE 1 END) AS paid
