@@ -52,7 +52,8 @@ class PythonProjection:
 
     Subclasses set ``name`` and fill ``self.handlers`` in ``__init__``; each handler
     updates ``self.rows`` (key -> a dict of JSON values). Events of other types are
-    ignored. The runner saves the rows with the checkpoint, in one transaction.
+    ignored. The runner saves the rows with the checkpoint, in one transaction; it
+    rewrites all of them per batch, which suits lessons (thousands of rows), not millions.
     """
 
     name = "python_projection"
