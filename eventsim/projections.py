@@ -96,7 +96,8 @@ class ProjectionRunner:
 
     ``batch_size`` bounds the positions folded per transaction (memory, and how much
     work a crash throws away). Measured on 2 cores: the three order views rebuild from
-    1.2 million events in under 1 s, and from 10 million in 5 to 8 s with the default.
+    1.2 million events in under 1 s, and from 10 million in about 7 s with the default
+    (more when other work shares the machine).
     """
 
     def __init__(
