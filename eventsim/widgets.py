@@ -16,7 +16,7 @@ import ipywidgets
 import pandas as pd
 from matplotlib.figure import Figure
 
-from eventsim import consistency, plots
+from eventsim import plots
 from eventsim.errors import InvalidArgument
 from eventsim.replay import history
 from eventsim.store import EventStore
@@ -152,6 +152,9 @@ def lag_explorer_view(
     >>> view["utilization"], view["keeps_up"]
     (0.2, True)
     """
+    # Imported here so this topic's section adds no line to the shared imports above.
+    from eventsim import consistency
+
     workload = consistency.Workload(
         write_rate=write_rate, handler_cost=handler_cost_ms / 1000, duration=duration
     )
