@@ -58,3 +58,13 @@ def test_make_lab_keeps_jupyters_token_and_listens_on_localhost_only() -> None:
     lab = makefile.split("\nlab:", 1)[1].split("\n\n", 1)[0]
     assert "--ServerApp.ip=127.0.0.1" in lab
     assert [] == [word for word in ("token", "password", "disable_check_xsrf") if word in lab]
+
+
+def test_every_subpackage_of_eventsim_is_listed_for_the_wheel() -> None:
+    listed = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    found = sorted(
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "eventsim").rglob("__init__.py")
+    )
+
+    assert found == sorted(listed)

@@ -1,0 +1,81 @@
+"""Replay cost and snapshots; upcast-on-read against a copy (notebooks 09, 10)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from eventsim.plots.style import (
+    legend_outside,
+    new_axes,
+)
+
+
+def replay_cost(costs_df: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Events folded to load a stream, against its length, one line per snapshot interval.
+
+    ``costs_df`` is ``snapshots.rehydration_cost(...)``: columns ``interval`` (0: no
+    snapshots), ``stream_length`` and ``events_folded``.
+    """
+    ax = ax if ax is not None else new_axes()
+    for interval, group in costs_df.groupby("interval", sort=True):
+        label = "no snapshots" if interval == 0 else f"snapshot every {interval} events"
+        ordered = group.sort_values("stream_length")
+        ax.plot(ordered["stream_length"], ordered["events_folded"], linewidth=2, label=label)
+    ax.set_title("Rehydration cost: events folded to load one stream")
+    ax.set_xlabel("stream length (events)")
+    ax.set_ylabel("events folded per load")
+    legend_outside(ax)
+    return ax
+
+
+def snapshot_tradeoff(costs_df: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Per snapshot interval: bytes of snapshots written against mean events folded per load."""
+    ax = ax if ax is not None else new_axes()
+    summary = costs_df.groupby("interval", sort=True).agg(
+        folded=("events_folded", "mean"), kib=("snapshot_bytes", "max")
+    )
+    summary["kib"] = summary["kib"] / 1024
+    summary = summary.sort_values("kib")  # left to right: more storage, less work
+    ax.plot(summary["kib"], summary["folded"], marker="o", markersize=8, linewidth=1.5)
+    for interval, row in summary.iterrows():
+        label = "no snapshots" if interval == 0 else f"every {interval}"
+        ax.annotate(
+            label,
+            (row["kib"], row["folded"]),
+            xytext=(8, 6),
+            textcoords="offset points",
+            fontsize=10,
+        )
+    ax.set_title("Snapshots trade storage for replay work")
+    ax.set_xlabel("snapshot state written (KiB)")
+    ax.set_ylabel("mean events folded per load")
+    ax.margins(x=0.15, y=0.1)
+    return ax
+
+
+def upcast_vs_copy(
+    steps_per_read: int, events_copied: int, reads: int, *, ax: Axes | None = None
+) -> Axes:
+    """Cumulative work of upcast-on-read (steps on every read) against a one-off copy."""
+    ax = ax if ax is not None else new_axes()
+    n = np.arange(0, reads + 1)
+    ax.plot(
+        n,
+        n * steps_per_read,
+        linewidth=2,
+        label=f"upcast on read: {steps_per_read} steps per full read",
+    )
+    ax.plot(
+        n,
+        np.full_like(n, events_copied),
+        linewidth=2,
+        label=f"copy and transform: {events_copied} events written once",
+    )
+    ax.set_title("Upcast on read against copy-and-transform: cumulative work")
+    ax.set_xlabel("full reads of the store after the change")
+    ax.set_ylabel("work (upcaster steps or events written)")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", fontsize=10, frameon=False)  # the upper left stays empty
+    return ax
