@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help setup lab test test-fast lint typecheck format data lock exercises clean
+.PHONY: help setup lab test test-fast lint typecheck format data lock exercises clean bench bench-smoke
 
 help:
 	@echo "make lab        start JupyterLab on notebooks/ (sets up $(VENV) first)"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint       ruff check and format check, mypy"
 	@echo "make data       regenerate data/ byte for byte"
 	@echo "make exercises  regenerate the learner notebooks from the solved ones"
+	@echo "make bench      benchmark against the peers (SIZE=1M by default; SIZE=10M for the full run)"
 
 # The venv is rebuilt when the pinned lock or the project metadata change.
 $(STAMP): requirements.lock pyproject.toml
@@ -50,6 +51,14 @@ data: setup
 	$(PY) -m eventsim generate bank --accounts 300 --days 120 --seed 42 --start 2024-01-01 --out data/bank.parquet
 	$(PY) -m eventsim generate orders --orders 400 --days 120 --seed 42 --start 2024-01-01 --out data/orders.parquet
 
+# The benchmark writes benchmarks/RESULTS.md; the smoke (also inside make test) writes nothing.
+SIZE ?= 1M
+bench: setup
+	$(PY) -m benchmarks --size $(SIZE)
+
+bench-smoke: setup
+	$(PY) -m pytest -q tests/test_benchmarks.py
+
 exercises: setup
 	$(PY) tools/make_exercises.py
 
@@ -57,7 +66,7 @@ exercises: setup
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet --upgrade pip
-	.venv-lock/bin/pip install --quiet -e '.[lab,test]'
+	.venv-lock/bin/pip install --quiet -e '.[lab,test,bench]'
 	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^eventsim' > requirements.lock
 	rm -rf .venv-lock
 
