@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from eventsim import companion
 from eventsim.errors import EventSimError, InvalidDataset
 from eventsim.events import (
     BASE_PARSERS,
@@ -161,6 +162,7 @@ def load_parquet(con: duckdb.DuckDBPyConnection, path: Path, types: EventTypes) 
         _check_rows(con, path, types)
         (position,) = con.execute("SELECT position FROM event_log").fetchall()[0]
         con.execute(INSERT_SQL, [position])
+        companion.insert_from(con, "incoming", types)
         con.execute(HEADS_SQL)
         con.execute("UPDATE event_log SET position = position + ?", [count])
         con.execute("DROP TABLE _incoming")
