@@ -133,11 +133,14 @@ ORDER BY row
 """
 WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())  # str.strip()'s set
 
+# Stored sorted by stream (positions still follow the file's row order): a stream's
+# events then sit in one or two row groups, which DuckDB's min/max statistics find
+# without scanning the table, and the primary key's index is built in key order.
 INSERT_SQL = """
 INSERT INTO event_store
 SELECT stream_id, CAST(version AS INTEGER), CAST(event_id AS UUID), event_type,
        CAST(data AS JSON), CAST(metadata AS JSON), timestamp, ? + row + 1
-FROM _incoming ORDER BY row
+FROM _incoming ORDER BY stream_id, version
 """
 
 HEADS_SQL = """

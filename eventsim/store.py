@@ -237,8 +237,6 @@ class EventStore:
     ) -> list[Event]:
         """The stream's events in version order, up to a version and/or a time."""
         check_stream_id(stream_id)
-        if self._head(stream_id)[0] == 0:
-            raise StreamNotFound(stream_id)
         where: list[str] = ["stream_id = ?"]
         params: list[object] = [stream_id]
         if to_version is not None:
@@ -248,7 +246,11 @@ class EventStore:
             where.append("timestamp <= ?")
             params.append(check_timestamp(as_of, "as_of"))
         query = f"SELECT {COLUMNS} FROM event_store WHERE {' AND '.join(where)} ORDER BY version"  # noqa: S608 (fixed fragments)
-        return [_event(row) for row in self._con.execute(query, params).fetchall()]
+        rows = self._con.execute(query, params).fetchall()
+        # The head is asked only when nothing came back: one query on the common path.
+        if not rows and self._head(stream_id)[0] == 0:
+            raise StreamNotFound(stream_id)
+        return [_event(row) for row in rows]
 
     def read_all(
         self, *, after: int = 0, event_types: Sequence[str] | None = None, limit: int | None = None
