@@ -53,8 +53,9 @@ data: setup
 
 # The benchmark writes benchmarks/RESULTS.md; the smoke (also inside make test) writes nothing.
 SIZE ?= 1M
+REPEATS ?= 3
 bench: setup
-	$(PY) -m benchmarks --size $(SIZE)
+	$(PY) -m benchmarks --size $(SIZE) --repeats $(REPEATS)
 
 bench-smoke: setup
 	$(PY) -m pytest -q tests/test_benchmarks.py

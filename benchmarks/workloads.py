@@ -65,10 +65,10 @@ class Figure:
 
     def text(self) -> str:
         if self.unit == "ev/s":
+            if self.value >= 1e6:
+                return f"{self.value / 1e6:.2f}M ev/s"
             return (
-                f"{self.value / 1e6:.2f}M ev/s"
-                if self.value >= 1e6
-                else f"{self.value / 1e3:.1f}k ev/s"
+                f"{self.value / 1e3:.1f}k ev/s" if self.value >= 1e3 else f"{self.value:.0f} ev/s"
             )
         return f"{self.value:.1f} ms" if self.value < 10_000 else f"{self.value / 1000:.1f} s"
 
