@@ -161,10 +161,11 @@ def pandas_groupby(frame: pd.DataFrame) -> pd.Series:
     return frame.groupby("stream_id", sort=False)["cents"].sum()
 
 
-def load_with_primary_key(parquet: Path, database: Path) -> int:
+def load_with_primary_key(parquet: Path, database: Path, memory_limit: str) -> int:
     """DuckDB loading the Parquet into a table with the store's primary key, no other check."""
     con = duckdb.connect(str(database))
     try:
+        con.execute("SET memory_limit = ?", [memory_limit])
         con.execute(
             "CREATE TABLE events (stream_id VARCHAR, version INTEGER, event_id UUID UNIQUE, "
             "event_type VARCHAR, data JSON, metadata JSON, timestamp TIMESTAMPTZ, "
