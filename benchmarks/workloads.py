@@ -30,7 +30,7 @@ from eventsim.domains import bank
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2024, 1, 1, tzinfo=UTC)
 DAYS = 365
-MEMORY_LIMIT = os.environ.get("BENCH_MEMORY", "3GB")  # DuckDB's, for the store and the peer
+MEMORY_LIMIT = os.environ.get("BENCH_MEMORY", "2GB")  # DuckDB's, for the store and the peer
 HEAVY = 5_000_000  # from this size the slow reference peers (naive generation, raw load) run once
 
 
