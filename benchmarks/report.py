@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from benchmarks.workloads import Row, fmt_mb
+from benchmarks.model import Row, fmt_mb
 
 MET = {True: "met", False: "NOT met", None: ""}
 
