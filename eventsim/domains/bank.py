@@ -199,8 +199,9 @@ class AccountsTable:
 STATE_SQL = """
 WITH folded AS (
     SELECT stream_id,
-           coalesce(sum(amount * CASE event_type WHEN 'MoneyWithdrawn' THEN -1 ELSE 1 END)
-                    FILTER (WHERE event_type IN ('MoneyDeposited', 'MoneyWithdrawn')), 0)
+           -- two filtered sums: cheaper than a signed product per row
+           coalesce(sum(amount) FILTER (WHERE event_type = 'MoneyDeposited'), 0)
+               - coalesce(sum(amount) FILTER (WHERE event_type = 'MoneyWithdrawn'), 0)
                AS balance,
            CASE WHEN bool_or(event_type = 'AccountClosed') THEN 'closed' ELSE 'open' END
                AS status,
