@@ -16,6 +16,8 @@ predates it, and emptied of a stream only by ``store.remove_streams``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 
 from eventsim.events import EventTypes, field_kinds
@@ -39,7 +41,13 @@ SELECT stream_id, CAST(version AS INTEGER), event_type, timestamp,
             THEN CAST(json_extract_string(data, '$.amount') AS DECIMAL(38, 2)) END
 FROM {source}
 """
-SOURCES = {"incoming": "_incoming", "batch": "_append_batch", "store": "event_store"}
+SOURCES = {
+    "incoming": "_incoming",
+    "batch": "_append_batch",
+    "store": "event_store",
+    # One event given as parameters (an append of one event skips registering a table).
+    "row": "(SELECT ? AS stream_id, ? AS version, ? AS event_type, ? AS timestamp, ? AS data)",
+}
 
 
 def amount_types(types: EventTypes) -> list[str]:
@@ -47,13 +55,19 @@ def amount_types(types: EventTypes) -> list[str]:
     return [n for n in types.names() if field_kinds(types.get(n)).get("amount") == "Money"]
 
 
-def insert_from(con: duckdb.DuckDBPyConnection, source: str, types: EventTypes) -> None:
-    """Add the typed rows of every event in ``source`` (a key of ``SOURCES``)."""
+def insert_from(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    types: EventTypes,
+    row: Sequence[object] = (),
+) -> None:
+    """Add the typed rows of every event in ``source`` (a key of ``SOURCES``); for "row",
+    ``row`` is (stream_id, version, event_type, timestamp, data)."""
     query = "INSERT INTO event_typed " + _SELECT_SQL.format(source=SOURCES[source])  # noqa: S608
     if source == "incoming":
         # A load is sorted by stream, so one stream's rows sit together in few row groups.
         query += " ORDER BY stream_id, version"
-    con.execute(query, [amount_types(types)])
+    con.execute(query, [amount_types(types), *row])
 
 
 def rebuild_if_stale(con: duckdb.DuckDBPyConnection, types: EventTypes) -> None:

@@ -199,6 +199,29 @@ class EventStore:
     def _insert(self, stream_id: str, current: int, rows: list[batch.Row]) -> None:
         (position,) = self._con.execute("SELECT position FROM event_log").fetchall()[0]
         n = len(rows)
+        if n == 1:  # the common command: plain parameters are cheaper than an Arrow table
+            row = rows[0]
+            self._con.execute(
+                f"INSERT INTO event_store ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 (constant)
+                [
+                    stream_id,
+                    current + 1,
+                    row.event_id,
+                    row.event_type,
+                    row.data,
+                    row.metadata,
+                    row.timestamp,
+                    position + 1,
+                ],
+            )
+            companion.insert_from(
+                self._con,
+                "row",
+                self.event_types,
+                [stream_id, current + 1, row.event_type, row.timestamp, row.data],
+            )
+            self._set_heads(stream_id, current, rows, position)
+            return
         table = batch.to_table(stream_id, current + 1, position + 1, rows)
         self._con.register("_append_batch", table)
         try:
@@ -209,6 +232,13 @@ class EventStore:
             # the caller rolls back, and the next append's register replaces the view.
             with suppress(duckdb.TransactionException):
                 self._con.unregister("_append_batch")
+        self._set_heads(stream_id, current, rows, position)
+
+    def _set_heads(
+        self, stream_id: str, current: int, rows: list[batch.Row], position: int
+    ) -> None:
+        """The stream's new head and the log's new last position."""
+        n = len(rows)
         # A plain UPDATE (a key lookup) or INSERT is cheaper than an upsert's conflict check.
         head = [current + n, rows[-1].timestamp, stream_id]
         if current:

@@ -116,3 +116,19 @@ def test_the_bank_fold_over_the_companion_matches_evolve_for_a_late_owner_name()
         assert [("account-1", "Zoë", Decimal(0), "open", 1)] == list(
             state.itertuples(index=False, name=None)
         )
+
+
+def test_a_one_event_append_writes_the_same_rows_as_a_batch_would() -> None:
+    with EventStore() as single, EventStore() as batched:
+        events = [bank.AccountOpened("Ada"), bank.MoneyDeposited(Decimal("7.05"))]
+        single.append("account-1", events[:1], expected_version=0)
+        single.append("account-1", events[1:], expected_version=1)
+        batched.append("account-1", events, expected_version=0)
+        columns = "stream_id, version, event_type, data, metadata, position"
+        query = f"SELECT {columns} FROM event_store ORDER BY position"
+        assert rows(batched, query) == rows(single, query)
+        assert rows(batched, TYPED) == rows(single, TYPED)
+        assert (
+            rows(batched, "SELECT * FROM event_streams")[0][:2]
+            == rows(single, "SELECT * FROM event_streams")[0][:2]
+        )
