@@ -119,12 +119,13 @@ def test_the_bank_fold_over_the_companion_matches_evolve_for_a_late_owner_name()
 
 
 def test_a_one_event_append_writes_the_same_rows_as_a_batch_would() -> None:
-    with EventStore() as single, EventStore() as batched:
+    moment = datetime(2024, 1, 2, tzinfo=UTC)
+    with EventStore(clock=lambda: moment) as single, EventStore(clock=lambda: moment) as batched:
         events = [bank.AccountOpened("Ada"), bank.MoneyDeposited(Decimal("7.05"))]
         single.append("account-1", events[:1], expected_version=0)
         single.append("account-1", events[1:], expected_version=1)
         batched.append("account-1", events, expected_version=0)
-        columns = "stream_id, version, event_type, data, metadata, position"
+        columns = "stream_id, version, event_type, data, metadata, timestamp, position"
         query = f"SELECT {columns} FROM event_store ORDER BY position"
         assert rows(batched, query) == rows(single, query)
         assert rows(batched, TYPED) == rows(single, TYPED)
