@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 WHEELHOUSE ?= wheelhouse
 PIP_SOURCE := $(if $(PIP_OFFLINE),--no-index --find-links $(WHEELHOUSE))
 
-.PHONY: help setup lab test test-fast lint typecheck format data lock exercises wheelhouse clean
+.PHONY: help setup lab test test-fast lint typecheck format data lock exercises wheelhouse clean bench bench-smoke
 
 help:
 	@echo "make lab        start JupyterLab on notebooks/ (sets up $(VENV) first)"
@@ -18,6 +18,7 @@ help:
 	@echo "make data       regenerate data/ byte for byte"
 	@echo "make exercises  regenerate the learner notebooks from the solved ones"
 	@echo "make wheelhouse download every pinned package into wheelhouse/ for offline classes"
+	@echo "make bench      benchmark against the peers (SIZE=1M by default; SIZE=10M for the full run)"
 
 # The venv is rebuilt when the pinned lock or the project metadata change.
 $(STAMP): requirements.lock pyproject.toml
@@ -55,6 +56,15 @@ data: setup
 	$(PY) -m eventsim generate bank --accounts 300 --days 120 --seed 42 --start 2024-01-01 --out data/bank.parquet
 	$(PY) -m eventsim generate orders --orders 400 --days 120 --seed 42 --start 2024-01-01 --out data/orders.parquet
 
+# The benchmark writes benchmarks/RESULTS.md; the smoke (also inside make test) writes nothing.
+SIZE ?= 1M
+REPEATS ?= 3
+bench: setup
+	$(PY) -m benchmarks --size $(SIZE) --repeats $(REPEATS)
+
+bench-smoke: setup
+	$(PY) -m pytest -q tests/test_benchmarks.py
+
 exercises: setup
 	$(PY) tools/make_exercises.py
 
@@ -66,7 +76,7 @@ wheelhouse: setup
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet --upgrade pip
-	.venv-lock/bin/pip install --quiet -e '.[lab,test]'
+	.venv-lock/bin/pip install --quiet -e '.[lab,test,bench]'
 	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^eventsim' > requirements.lock
 	rm -rf .venv-lock
 

@@ -1,10 +1,11 @@
 """The event store: one append-only DuckDB table on the canonical schema.
 
 ``event_store`` holds exactly the canonical columns plus ``position``, the global
-gap-free commit order. Two small side tables make the write path cheap without
-scanning the log: ``event_streams`` (each stream's head: version and last timestamp,
-like Marten's ``mt_streams``) and ``event_log`` (the last position). Both change in
-the same transaction as the events they describe.
+gap-free commit order. A typed companion, ``event_typed`` (see ``eventsim.companion``),
+repeats each event's scalar columns and amount for the SQL folds. Two small side tables
+make the write path cheap without scanning the log: ``event_streams`` (each stream's
+head: version and last timestamp, like Marten's ``mt_streams``) and ``event_log`` (the
+last position). All change in the same transaction as the events they describe.
 
 >>> from eventsim.events import NewEvent
 >>> with EventStore() as store:
@@ -27,7 +28,7 @@ from typing import Any, Self
 import duckdb
 import pandas as pd
 
-from eventsim import batch, io
+from eventsim import batch, companion, io
 from eventsim.domains import EVENT_TYPES
 from eventsim.errors import (
     ConcurrencyError,
@@ -103,6 +104,7 @@ class EventStore:
             self._con = duckdb.connect(self.path)
             self._con.execute("SET TimeZone = 'UTC'")
             self._con.execute(SCHEMA_SQL)
+            self._con.execute(companion.SCHEMA_SQL)
         except duckdb.Error as exc:
             raise InvalidArgument(
                 f"cannot open {self.path!r} as an event store: {str(exc).splitlines()[0]}; "
@@ -112,6 +114,8 @@ class EventStore:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._new_id = new_id
         self.event_types = event_types or EVENT_TYPES
+        with self._lock:
+            companion.rebuild_if_stale(self._con, self.event_types)
 
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
@@ -195,20 +199,57 @@ class EventStore:
     def _insert(self, stream_id: str, current: int, rows: list[batch.Row]) -> None:
         (position,) = self._con.execute("SELECT position FROM event_log").fetchall()[0]
         n = len(rows)
+        if n == 1:  # the common command: plain parameters are cheaper than an Arrow table
+            row = rows[0]
+            self._con.execute(
+                f"INSERT INTO event_store ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 (constant)
+                [
+                    stream_id,
+                    current + 1,
+                    row.event_id,
+                    row.event_type,
+                    row.data,
+                    row.metadata,
+                    row.timestamp,
+                    position + 1,
+                ],
+            )
+            companion.insert_from(
+                self._con,
+                "row",
+                self.event_types,
+                [stream_id, current + 1, row.event_type, row.timestamp, row.data],
+            )
+            self._set_heads(stream_id, current, rows, position)
+            return
         table = batch.to_table(stream_id, current + 1, position + 1, rows)
         self._con.register("_append_batch", table)
         try:
             self._con.execute(f"INSERT INTO event_store SELECT {COLUMNS} FROM _append_batch")  # noqa: S608 (constant)
+            companion.insert_from(self._con, "batch", self.event_types)
         finally:
             # After a failed insert DuckDB refuses all but a rollback, even an unregister;
             # the caller rolls back, and the next append's register replaces the view.
             with suppress(duckdb.TransactionException):
                 self._con.unregister("_append_batch")
-        self._con.execute(
-            "INSERT INTO event_streams VALUES (?, ?, ?) ON CONFLICT (stream_id) DO UPDATE "
-            "SET version = excluded.version, last_timestamp = excluded.last_timestamp",
-            [stream_id, current + n, rows[-1].timestamp],
-        )
+        self._set_heads(stream_id, current, rows, position)
+
+    def _set_heads(
+        self, stream_id: str, current: int, rows: list[batch.Row], position: int
+    ) -> None:
+        """The stream's new head and the log's new last position."""
+        n = len(rows)
+        # A plain UPDATE (a key lookup) or INSERT is cheaper than an upsert's conflict check.
+        head = [current + n, rows[-1].timestamp, stream_id]
+        if current:
+            self._con.execute(
+                "UPDATE event_streams SET version = ?, last_timestamp = ? WHERE stream_id = ?", head
+            )
+        else:
+            self._con.execute(
+                "INSERT INTO event_streams (version, last_timestamp, stream_id) VALUES (?, ?, ?)",
+                head,
+            )
         self._con.execute("UPDATE event_log SET position = ?", [position + n])
 
     @contextmanager
@@ -232,8 +273,6 @@ class EventStore:
     ) -> list[Event]:
         """The stream's events in version order, up to a version and/or a time."""
         check_stream_id(stream_id)
-        if self._head(stream_id)[0] == 0:
-            raise StreamNotFound(stream_id)
         where: list[str] = ["stream_id = ?"]
         params: list[object] = [stream_id]
         if to_version is not None:
@@ -243,7 +282,11 @@ class EventStore:
             where.append("timestamp <= ?")
             params.append(check_timestamp(as_of, "as_of"))
         query = f"SELECT {COLUMNS} FROM event_store WHERE {' AND '.join(where)} ORDER BY version"  # noqa: S608 (fixed fragments)
-        return [_event(row) for row in self._con.execute(query, params).fetchall()]
+        rows = self._con.execute(query, params).fetchall()
+        # The head is asked only when nothing came back: one query on the common path.
+        if not rows and self._head(stream_id)[0] == 0:
+            raise StreamNotFound(stream_id)
+        return [_event(row) for row in rows]
 
     def read_all(
         self, *, after: int = 0, event_types: Sequence[str] | None = None, limit: int | None = None
@@ -300,6 +343,44 @@ class EventStore:
     def export_parquet(self, path: str | Path) -> int:
         """Write the whole log, in commit order, to a Parquet file; return the row count."""
         return io.export_parquet(self._con, Path(path))
+
+
+def remove_streams(
+    con: duckdb.DuckDBPyConnection, stream_ids: Sequence[str], *, own_transaction: bool = True
+) -> int:
+    """Delete whole streams from ``event_store`` and its companion; return the events removed.
+
+    The one sanctioned deletion, for archiving: the log is otherwise append-only. The
+    streams' heads stay in ``event_streams``, so an archived stream is not re-created from
+    version 1 and its versions never repeat. Runs in a transaction of its own; inside the
+    caller's (so that the archive's own writes commit with it) pass
+    ``own_transaction=False``.
+
+    >>> with EventStore() as store:
+    ...     store.append("account-1", [NewEvent("AccountOpened", {"owner": "Ada"})],
+    ...                  expected_version=0)
+    ...     remove_streams(store.connection, ["account-1"])
+    1
+    1
+    """
+    if isinstance(stream_ids, str) or not all(isinstance(s, str) for s in stream_ids):
+        raise InvalidArgument(f"stream_ids must be a list of stream ids, got {stream_ids!r}")
+    ids = list(stream_ids)
+    if own_transaction:
+        con.begin()
+    try:
+        # DuckDB answers a DELETE with the number of rows it deleted.
+        (removed,) = con.execute(
+            "DELETE FROM event_store WHERE list_contains(?, stream_id)", [ids]
+        ).fetchall()[0]
+        con.execute("DELETE FROM event_typed WHERE list_contains(?, stream_id)", [ids])
+        if own_transaction:
+            con.commit()
+    except BaseException:
+        if own_transaction:
+            con.rollback()
+        raise
+    return int(removed)
 
 
 def _refuse_foreign_file(path: str) -> None:

@@ -10,12 +10,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from eventsim import EventSimError, EventStore, InvalidDataset, NewEvent, simkit
+from eventsim import EventSimError, EventStore, InvalidDataset, NewEvent, io, simkit
 from eventsim.domains import bank
 from tests.conftest import snapshot
 
@@ -322,3 +325,44 @@ def test_loaded_events_read_back_like_appended_ones(
     assert [{"owner": "Ada"}, {"amount": 100}, {"amount": 30.25}] == [e.data for e in events]
     assert {"channel": "atm"} == events[0].metadata
     assert T0 == events[0].timestamp
+
+
+# -- the quick checks agree with the exact ones ------------------------------------------
+BLANK_THEN_MATCH_SQL = """
+SELECT row FROM _incoming
+WHERE regexp_matches(regexp_replace(data, $literal, '""', 'g'), $suspect)
+   OR regexp_matches(regexp_replace(coalesce(metadata, ''), $literal, '""', 'g'), $suspect)
+ORDER BY row
+"""
+JSONISH = st.text(alphabet='"\\,]} \t{:naNIfiE+e0123456789x', max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.tuples(JSONISH, st.none() | JSONISH), min_size=1, max_size=8))
+def test_the_pre_filtered_lenient_json_scan_finds_the_same_rows_as_blanking_every_row(
+    texts: list[tuple[str, str | None]],
+) -> None:
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE _incoming (row BIGINT, stream_id VARCHAR, version BIGINT, "
+        "data VARCHAR, metadata VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO _incoming VALUES (?, 's', 1, ?, ?)",
+        [(i, data, metadata) for i, (data, metadata) in enumerate(texts)],
+    )
+    params = {"literal": io.STRING_LITERAL, "suspect": io.SUSPECT_JSON}
+    expected = [row for (row,) in con.execute(BLANK_THEN_MATCH_SQL, params).fetchall()]
+    assert expected == [row[0] for row in con.execute(io.SUSPECT_JSON_SQL, params).fetchall()]
+
+
+def test_an_id_used_twice_in_a_file_is_named_although_the_quick_check_skips_it(
+    tmp_path: Path,
+) -> None:
+    table = bank.simulate(3, seed=5, days=10)
+    ids = table.column("event_id").to_pylist()
+    ids[-1] = ids[0]
+    path = tmp_path / "twice.parquet"
+    pq.write_table(table.set_column(2, "event_id", pa.array(ids, pa.string())), path)
+    with EventStore() as store, pytest.raises(InvalidDataset, match="appears more than once"):
+        store.load_parquet(path)

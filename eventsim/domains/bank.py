@@ -193,19 +193,24 @@ class AccountsTable:
         self.rows[account_id] = row
 
 
-# SQL fold of every account as of a time (parameter 1), for replay.all_states.
+# SQL fold of every account as of a time (parameter 1), for replay.all_states. It sums the
+# typed companion (eventsim.companion), not the JSON; only the owner is read from the
+# payload, of the opening events alone.
 STATE_SQL = """
-SELECT stream_id AS account_id,
-       any_value(data->>'owner') FILTER (WHERE event_type = 'AccountOpened') AS owner,
-       coalesce(sum(CAST(data->>'amount' AS DECIMAL(38, 2))
-                    * CASE event_type WHEN 'MoneyWithdrawn' THEN -1 ELSE 1 END)
-                FILTER (WHERE event_type IN ('MoneyDeposited', 'MoneyWithdrawn')), 0)
-           AS balance,
-       CASE WHEN bool_or(event_type = 'AccountClosed') THEN 'closed' ELSE 'open' END AS status,
-       CAST(max(version) AS INTEGER) AS version
-FROM event_store
-WHERE timestamp <= ? AND stream_id IN (
-    SELECT stream_id FROM event_store WHERE version = 1 AND event_type = 'AccountOpened')
-GROUP BY stream_id
+WITH folded AS (
+    SELECT stream_id,
+           -- two filtered sums: cheaper than a signed product per row
+           coalesce(sum(amount) FILTER (WHERE event_type = 'MoneyDeposited'), 0)
+               - coalesce(sum(amount) FILTER (WHERE event_type = 'MoneyWithdrawn'), 0)
+               AS balance,
+           CASE WHEN bool_or(event_type = 'AccountClosed') THEN 'closed' ELSE 'open' END
+               AS status,
+           CAST(max(version) AS INTEGER) AS version
+    FROM event_typed WHERE timestamp <= $1 GROUP BY stream_id),
+opened AS (
+    SELECT stream_id, data->>'owner' AS owner FROM event_store
+    WHERE version = 1 AND event_type = 'AccountOpened' AND timestamp <= $1)
+SELECT stream_id AS account_id, owner, balance, status, version
+FROM folded JOIN opened USING (stream_id)
 ORDER BY stream_id
 """

@@ -130,16 +130,18 @@ def _batches(
     owner_names = [f"{FIRST_NAMES[f]} {LAST_NAMES[n]}" for f, n in zip(*owners, strict=True)]
     channel = rng.integers(0, len(CHANNELS), len(stream))
     stream_names = simkit.padded_ids("account", accounts)
+    # Each account's opening and the closing payloads are built once, then taken per row.
+    owner_json = simkit.json_object("owner", pa.array(owner_names, pa.string()), quoted=True)
+    reason_json = simkit.json_object("reason", pa.array(["customer request"]), quoted=True)
     for lo, hi in simkit.chunk_bounds(len(stream), chunk_rows):
         s, k = stream[lo:hi], kind[lo:hi]
+        amount = simkit.json_object("amount", simkit.money_text(cents[lo:hi]), quoted=False)
         data = pa.compute.choose(
             pa.array(k),
-            simkit.json_object("owner", simkit.pick(owner_names, s), quoted=True),
-            simkit.json_object("amount", simkit.money_text(cents[lo:hi]), quoted=False),
-            simkit.json_object("amount", simkit.money_text(cents[lo:hi]), quoted=False),
-            simkit.json_object(
-                "reason", simkit.pick(["customer request"], np.zeros_like(s)), quoted=True
-            ),
+            owner_json.take(pa.array(s)),
+            amount,  # deposits and withdrawals share the shape
+            amount,
+            reason_json.take(pa.array(np.zeros_like(s))),
         )
         metadata = simkit.json_object("channel", simkit.pick(CHANNELS, channel[lo:hi]), quoted=True)
         yield simkit.to_batch(

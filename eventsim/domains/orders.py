@@ -86,11 +86,46 @@ class OrderEvent(DomainEvent):
     FIELD_PARSERS: ClassVar[Mapping[str, Parser]] = {"LineItems": parse_items}
 
 
+# True only where ``parse_items`` and the total check certainly accept the payload: a
+# load runs it over every OrderPlaced row and parses just the rest in Python (for the
+# exact message). It may refuse a valid payload (huge numbers, unusual SKUs), never
+# accept an invalid one; the tests hold it to that. Factors are at most 16 digits
+# (DECIMAL(18, 2); a larger number turns NULL and the row goes to Python), so their
+# DECIMAL(38, 4) products, and sums of up to a million lines, cannot overflow.
+ORDER_PLACED_SQL_VALID = """
+json_type(data, '$.items') = 'ARRAY'
+AND list_aggregate(list_transform(CAST(json_extract(data, '$.items') AS JSON[]), lambda line:
+        json_type(line) = 'OBJECT'
+        AND list_sort(json_keys(line)) = ['quantity', 'sku', 'unit_price']
+        AND json_type(line, '$.sku') = 'VARCHAR'
+        AND regexp_full_match(json_extract_string(line, '$.sku'), '[A-Za-z0-9][A-Za-z0-9._-]*')
+        AND json_type(line, '$.quantity') IN ('BIGINT', 'UBIGINT')
+        AND TRY_CAST(json_extract_string(line, '$.quantity') AS BIGINT) BETWEEN 1 AND 1000000
+        AND json_type(line, '$.unit_price') IN ('BIGINT', 'UBIGINT', 'DOUBLE')
+        AND TRY_CAST(json_extract_string(line, '$.unit_price') AS DOUBLE) > 0
+        AND TRY_CAST(json_extract_string(line, '$.unit_price') AS DOUBLE) < 1e12
+        AND TRY_CAST(json_extract_string(line, '$.unit_price') AS DOUBLE)
+            = round(TRY_CAST(json_extract_string(line, '$.unit_price') AS DOUBLE), 2)),
+    'bool_and')
+AND json_array_length(data, '$.items') >= 1
+AND len(list_distinct(list_transform(CAST(json_extract(data, '$.items') AS JSON[]),
+        lambda line: json_extract_string(line, '$.sku')))) = json_array_length(data, '$.items')
+AND TRY_CAST(json_extract_string(data, '$.total') AS DOUBLE) < 1e12
+AND list_sum(list_transform(CAST(json_extract(data, '$.items') AS JSON[]), lambda line:
+        CAST(TRY_CAST(json_extract_string(line, '$.quantity') AS DECIMAL(18, 2))
+             AS DECIMAL(38, 2))
+        * TRY_CAST(json_extract_string(line, '$.unit_price') AS DECIMAL(18, 2))))
+    = TRY_CAST(json_extract_string(data, '$.total') AS DECIMAL(38, 2))
+"""
+
+
 @dataclass(frozen=True)
 class OrderPlaced(OrderEvent):
     customer_id: str
     items: LineItems
     total: Money
+
+    SQL_VALID: ClassVar[str] = ORDER_PLACED_SQL_VALID
 
     def __post_init__(self) -> None:
         # Checked here, not only in decide: a stored or loaded event must be consistent too.

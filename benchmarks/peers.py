@@ -1,0 +1,182 @@
+"""The peers, on the same generated data: the ``eventsourcing`` library on SQLite, a plain
+Python fold, pandas, and DuckDB over a typed column (the limit a store can approach).
+
+The ``eventsourcing`` aggregate mirrors the bank domain: opened, deposited, withdrawn,
+closed; amounts in cents.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import duckdb
+import pandas as pd
+
+try:  # the peer is an optional dependency (the bench extra); the harness says if missing
+    from eventsourcing.application import Application
+    from eventsourcing.domain import Aggregate, event
+except ImportError:  # pragma: no cover - reported as a missing peer
+    Application = None
+
+
+if Application is not None:
+
+    class BankAccount(Aggregate):  # type: ignore[misc]
+        """The bank account as an ``eventsourcing`` aggregate."""
+
+        @event("Opened")
+        def __init__(self, owner: str) -> None:
+            self.owner = owner
+            self.balance = 0
+            self.status = "open"
+
+        @event("Deposited")
+        def deposit(self, cents: int) -> None:
+            self.balance += cents
+
+        @event("Withdrawn")
+        def withdraw(self, cents: int) -> None:
+            self.balance -= cents
+
+        @event("Closed")
+        def close(self) -> None:
+            self.status = "closed"
+
+
+def eventsourcing_app(folder: Path) -> Any:
+    """A fresh ``eventsourcing`` application persisting to SQLite in ``folder``."""
+    if Application is None:
+        raise RuntimeError("the eventsourcing peer is not installed: pip install eventsourcing")
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("es.db*"):
+        old.unlink()
+    return Application(
+        env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "es.db")}
+    )
+
+
+def apply_command(account: Any, kind: str, cents: int) -> None:
+    """One bank command on the aggregate (the generated event replayed as a command)."""
+    if kind == "MoneyDeposited":
+        account.deposit(cents)
+    elif kind == "MoneyWithdrawn":
+        account.withdraw(cents)
+    elif kind == "AccountClosed":
+        account.close()
+
+
+def new_account(owner: str = "Ada Lovelace") -> Any:
+    return BankAccount(owner)
+
+
+def eventsourcing_fold(app: Any) -> dict[UUID, int]:
+    """Read every stored event of the application and fold balances per aggregate."""
+    balances: dict[UUID, int] = {}
+    mapper = app.mapper
+    for notification in app.recorder.select_notifications(start=None, limit=10**9):
+        domain_event = mapper.to_domain_event(notification)
+        name = type(domain_event).__name__
+        if name == "Deposited":
+            balances[domain_event.originator_id] = (
+                balances.get(domain_event.originator_id, 0) + domain_event.cents
+            )
+        elif name == "Withdrawn":
+            balances[domain_event.originator_id] = (
+                balances.get(domain_event.originator_id, 0) - domain_event.cents
+            )
+        else:
+            balances.setdefault(domain_event.originator_id, 0)
+    return balances
+
+
+def rows(parquet: Path, limit: int) -> list[tuple[str, str, str]]:
+    """The first ``limit`` events as (stream_id, event_type, data JSON) tuples."""
+    return duckdb.execute(
+        "SELECT stream_id, event_type, data FROM read_parquet(?) LIMIT ?", [str(parquet), limit]
+    ).fetchall()
+
+
+def stream_rows(parquet: Path, streams: list[str]) -> list[tuple[str, str, str]]:
+    """Whole histories of some streams, in version order."""
+    return duckdb.execute(
+        "SELECT stream_id, event_type, data FROM read_parquet(?) "
+        "WHERE list_contains(?, stream_id) ORDER BY stream_id, version",
+        [str(parquet), streams],
+    ).fetchall()
+
+
+def python_fold(events: Iterable[tuple[str, str, str]]) -> dict[str, int]:
+    """The naive replay: parse each event's JSON and fold balances in cents in a dict."""
+    balances: dict[str, int] = {}
+    for stream_id, event_type, data in events:
+        if event_type == "MoneyDeposited":
+            balances[stream_id] += round(json.loads(data)["amount"] * 100)
+        elif event_type == "MoneyWithdrawn":
+            balances[stream_id] -= round(json.loads(data)["amount"] * 100)
+        elif event_type == "AccountOpened":
+            balances[stream_id] = 0
+    return balances
+
+
+TYPED_SQL = """
+CREATE OR REPLACE TABLE typed AS
+SELECT stream_id, event_type, timestamp,
+       CAST(CASE event_type WHEN 'MoneyWithdrawn' THEN -1 ELSE 1 END
+            * coalesce(CAST(data->>'amount' AS DECIMAL(18, 2)), 0) * 100 AS BIGINT) AS cents
+FROM read_parquet(?)
+"""
+
+
+def typed_copy(parquet: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB table of the same events with the amount as a typed column."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    threads = os.environ.get("BENCH_THREADS")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    con.execute(TYPED_SQL, [str(parquet)])
+    return con
+
+
+DUCKDB_LIMIT_SQL = "SELECT stream_id, sum(cents) FROM typed GROUP BY stream_id"
+DUCKDB_AS_OF_SQL = "SELECT stream_id, sum(cents) FROM typed WHERE timestamp <= ? GROUP BY stream_id"
+
+
+def duckdb_limit(con: duckdb.DuckDBPyConnection) -> int:
+    """DuckDB's GROUP BY over the typed column: every account's balance."""
+    return len(con.execute(DUCKDB_LIMIT_SQL).fetchall())
+
+
+def pandas_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute("SELECT stream_id, cents, timestamp FROM typed").df()
+
+
+def pandas_groupby(frame: pd.DataFrame) -> pd.Series:
+    """pandas' groupby over the same typed column."""
+    return frame.groupby("stream_id", sort=False)["cents"].sum()
+
+
+def load_with_primary_key(parquet: Path, database: Path, memory_limit: str) -> int:
+    """DuckDB loading the Parquet into a table with the store's primary key, no other check."""
+    con = duckdb.connect(str(database))
+    try:
+        con.execute("SET memory_limit = ?", [memory_limit])
+        con.execute(
+            "CREATE TABLE events (stream_id VARCHAR, version INTEGER, event_id UUID UNIQUE, "
+            "event_type VARCHAR, data JSON, metadata JSON, timestamp TIMESTAMPTZ, "
+            "PRIMARY KEY (stream_id, version))"
+        )
+        con.execute("INSERT INTO events SELECT * FROM read_parquet(?)", [str(parquet)])
+        return int(con.execute("SELECT count(*) FROM events").fetchall()[0][0])
+    finally:
+        con.close()
+
+
+def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for lo in range(0, len(items), size):
+        yield items[lo : lo + size]

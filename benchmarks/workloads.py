@@ -1,0 +1,394 @@
+"""The workloads, each beside its peer. One function per row of the results table.
+
+To add a workload, write a function taking the ``Context`` and returning a ``Row``, and
+decorate it with ``@workload``; it runs in the order of definition, after the store is
+loaded (see ``benchmarks/README.md``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from benchmarks import peers
+from benchmarks.harness import measure, median_call
+from benchmarks.model import (
+    MEMORY_LIMIT,
+    ROOT,
+    WORKLOADS,
+    Context,
+    Figure,
+    Row,
+    bank_batches,
+    bank_schema,
+    count_rows,
+    fmt_mb,
+    millis,
+    peer_repeats,
+    rate,
+    remove_db,
+    require_store,
+    samples,
+    workload,
+)
+from eventsim import EventStore, io, replay
+from eventsim.domains import bank
+
+__all__ = ["WORKLOADS", "Context", "Row"]
+
+
+# -- the workloads -----------------------------------------------------------------------
+@workload("generate to Parquet")
+def generate(ctx: Context) -> list[Row]:
+    out = ctx.workdir / "bank.parquet"
+    naive = ctx.workdir / "naive.parquet"
+    ours = measure(
+        lambda: io.write_batches(bank_batches(ctx, 1_000_000), out, bank_schema()),
+        repeats=ctx.repeats,
+    )
+    theirs = measure(
+        lambda: io.write_batches(bank_batches(ctx, ctx.events * 2), naive, bank_schema()),
+        repeats=peer_repeats(ctx),
+    )
+    naive.unlink()
+    ctx.parquet = out
+    ctx.rows = count_rows(out)
+    mine = rate(ctx.rows, ours)
+    met = mine.value >= 3e6 and (ours.peak_mb or 0) <= 1024
+    return [
+        Row(
+            "generate to Parquet",
+            mine,
+            ">= 3M ev/s, peak <= 1 GB",
+            met,
+            "numpy, all at once (one chunk)",
+            rate(ctx.rows, theirs),
+            f"peak {fmt_mb(ours.peak_mb)} vs {fmt_mb(theirs.peak_mb)}; peer runs: {theirs.runs}",
+        )
+    ]
+
+
+@workload("load Parquet into the store")
+def load(ctx: Context) -> list[Row]:
+    path = ctx.workdir / "store.duckdb"
+    peer_path = ctx.workdir / "peer.duckdb"
+
+    def fresh() -> None:
+        if ctx.store is not None:
+            ctx.store.close()
+        remove_db(path)
+        ctx.store = EventStore(path)
+        # DuckDB spills past this instead of taking the machine's memory (10M: ~5 GB).
+        ctx.store.connection.execute("SET memory_limit = ?", [MEMORY_LIMIT])
+
+    def load_ours() -> None:
+        assert ctx.store is not None
+        ctx.store.load_parquet(ctx.parquet)
+
+    ours = measure(load_ours, repeats=ctx.repeats, setup=fresh)
+    theirs = measure(
+        lambda: peers.load_with_primary_key(ctx.parquet, peer_path, MEMORY_LIMIT),
+        repeats=peer_repeats(ctx),
+        setup=lambda: remove_db(peer_path),
+    )
+    remove_db(peer_path)
+    mine = rate(ctx.rows, ours)
+    ctx.typed = peers.typed_copy(ctx.parquet)
+    return [
+        Row(
+            "load Parquet into the store, all invariants enforced",
+            mine,
+            ">= 1M ev/s",
+            mine.value >= 1e6,
+            "DuckDB INSERT with the primary key, no checks",
+            rate(ctx.rows, theirs),
+            f"peak {fmt_mb(ours.peak_mb)}; peer runs: {theirs.runs}",
+        )
+    ]
+
+
+@workload("load one aggregate")
+def load_aggregate(ctx: Context) -> list[Row]:
+    store = require_store(ctx)
+    size = 10_000 if ctx.events >= 1_000_000 else 1_000  # the smoke run stays small
+    stream = "account-bench-aggregate"
+    store.append(stream, [bank.AccountOpened("Ada Lovelace")], expected_version=0)
+    for lo in range(1, size, 1_000):
+        batch = [
+            bank.MoneyDeposited(Decimal(1 + i % 500)) for i in range(lo, min(lo + 1_000, size))
+        ]
+        store.append(stream, batch, expected_version=store.version(stream))
+    calls = max(5, ctx.repeats * 3)
+    ours = median_call(lambda _: replay.fold(store.read_stream(stream)), calls)
+    app = peers.eventsourcing_app(ctx.workdir / "es-aggregate")
+    account = peers.new_account()
+    for i in range(1, size):
+        account.deposit(1 + i % 500)
+    app.save(account)
+    theirs = median_call(lambda _: app.repository.get(account.id), calls)
+    mine = millis(ours, f"median of {calls} loads")
+    return [
+        Row(
+            f"load one aggregate of {size:,} events (read_stream + evolve)",
+            mine,
+            "<= 20 ms (10k events)",
+            mine.value <= 20,
+            "eventsourcing, SQLite",
+            millis(theirs),
+        )
+    ]
+
+
+@workload("full replay")
+def full_replay(ctx: Context) -> list[Row]:
+    store = require_store(ctx)
+    ours = measure(lambda: replay.all_states(store, "bank"), repeats=ctx.repeats)
+    limit = measure(lambda: peers.duckdb_limit(ctx.typed), repeats=ctx.repeats)
+    mine = millis(ours)
+    rows = [
+        Row(
+            "full replay: current state of all streams",
+            mine,
+            "<= 1.5x DuckDB GROUP BY",
+            ours.seconds <= 1.5 * limit.seconds,
+            "DuckDB GROUP BY over a typed column",
+            millis(limit),
+            f"{ours.seconds / limit.seconds:.1f}x DuckDB's time",
+        )
+    ]
+    frame = peers.pandas_frame(ctx.typed)
+    pandas = measure(lambda: peers.pandas_groupby(frame), repeats=ctx.repeats)
+    frame = None  # free it before the next workload
+    rows.append(
+        Row(
+            "  full replay vs pandas groupby (typed column, in memory)",
+            mine,
+            "",
+            None,
+            "pandas groupby",
+            millis(pandas),
+        )
+    )
+    sample = peers.rows(ctx.parquet, ctx.fold_sample)
+    fold = measure(lambda: peers.python_fold(sample), repeats=ctx.repeats)
+    sample = []
+    rows.append(
+        Row(
+            "  full replay vs a plain Python fold",
+            rate(ctx.rows, ours),
+            "",
+            None,
+            f"Python fold over JSON rows ({ctx.fold_sample:,}-event sample)",
+            rate(ctx.fold_sample, fold),
+        )
+    )
+    app = eventsourcing_sample(ctx)
+    es = measure(lambda: peers.eventsourcing_fold(app), repeats=ctx.repeats)
+    rows.append(
+        Row(
+            "  full replay vs eventsourcing read + fold",
+            rate(ctx.rows, ours),
+            "",
+            None,
+            f"eventsourcing, SQLite ({ctx.es_sample:,}-event sample)",
+            rate(ctx.es_sample, es),
+        )
+    )
+    return rows
+
+
+@workload("state of all accounts as of a time")
+def all_as_of(ctx: Context) -> list[Row]:
+    store = require_store(ctx)
+    ours = measure(lambda: replay.all_states(store, "bank", as_of=ctx.middle), repeats=ctx.repeats)
+    theirs = measure(
+        lambda: ctx.typed.execute(peers.DUCKDB_AS_OF_SQL, [ctx.middle]).fetchall(),
+        repeats=ctx.repeats,
+    )
+    mine = millis(ours)
+    return [
+        Row(
+            "state of all accounts as of a time",
+            mine,
+            "<= 0.3 s",
+            mine.value <= 300,
+            "DuckDB GROUP BY over a typed column",
+            millis(theirs),
+        )
+    ]
+
+
+@workload("one account as of a time")
+def one_as_of(ctx: Context) -> list[Row]:
+    store = require_store(ctx)
+    ids = samples(ctx)
+    ours = median_call(
+        lambda i: replay.state_at(store, ids[i % len(ids)], as_of=ctx.middle), len(ids)
+    )
+    app = eventsourcing_sample(ctx)
+    aggregates = ctx.extra["es_ids"]
+    theirs = median_call(
+        lambda i: app.repository.get(
+            aggregates[i % len(aggregates)][0], version=aggregates[i % len(aggregates)][1] // 2
+        ),
+        len(ids),
+    )
+    mine = millis(ours, f"median of {len(ids)} accounts")
+    return [
+        Row(
+            "one account as of a time",
+            mine,
+            "<= 2 ms median",
+            mine.value <= 2,
+            "eventsourcing, SQLite, as of a version",
+            millis(theirs),
+        )
+    ]
+
+
+@workload("batched append")
+def batched_append(ctx: Context) -> list[Row]:
+    store = require_store(ctx)
+    batches, size = (10, 1_000) if ctx.events >= 100_000 else (4, 500)
+    run = iter(range(1_000_000))
+
+    def ours_once() -> None:
+        r = next(run)
+        for k in range(batches):
+            events = [bank.AccountOpened("Ada Lovelace")] + [
+                bank.MoneyDeposited(Decimal(1 + i % 500)) for i in range(size - 1)
+            ]
+            store.append(f"bench-batch-{r}-{k}", events, expected_version=0)
+
+    ours = measure(ours_once, repeats=ctx.repeats)
+    app = peers.eventsourcing_app(ctx.workdir / "es-batch")
+
+    def theirs_once() -> None:
+        for _ in range(batches):
+            account = peers.new_account()
+            for i in range(size - 1):
+                account.deposit(1 + i % 500)
+            app.save(account)
+
+    theirs = measure(theirs_once, repeats=ctx.repeats)
+    mine = rate(batches * size, ours, f"{batches} batches of {size:,}")
+    return [
+        Row(
+            f"batched append with the expected-version check, into a {ctx.rows:,}-event store",
+            mine,
+            ">= 100k ev/s",
+            mine.value >= 1e5,
+            f"eventsourcing, SQLite, {size:,} per save",
+            rate(batches * size, theirs),
+        )
+    ]
+
+
+@workload("single-event appends")
+def single_appends(ctx: Context) -> list[Row]:
+    store = require_store(ctx)
+    count = 200 if ctx.events >= 100_000 else 50
+    stream = "bench-single"
+    store.append(stream, [bank.AccountOpened("Ada Lovelace")], expected_version=0)
+
+    def ours_once() -> None:
+        version = store.version(stream)
+        for i in range(count):
+            version = store.append(
+                stream, [bank.MoneyDeposited(Decimal(1 + i))], expected_version=version
+            )
+
+    ours = measure(ours_once, repeats=ctx.repeats)
+    app = peers.eventsourcing_app(ctx.workdir / "es-single")
+    account = peers.new_account()
+    app.save(account)
+
+    def theirs_once() -> None:
+        for i in range(count):
+            account.deposit(1 + i)
+            app.save(account)
+
+    theirs = measure(theirs_once, repeats=ctx.repeats)
+    mine, peer = rate(count, ours), rate(count, theirs)
+    return [
+        Row(
+            "single-event appends, one transaction each",
+            mine,
+            ">= eventsourcing per-command rate",
+            mine.value >= peer.value,
+            "eventsourcing, SQLite, one save per command",
+            peer,
+            f"{count} appends",
+        )
+    ]
+
+
+@workload("all notebooks executed")
+def notebooks(ctx: Context) -> list[Row]:
+    if not ctx.notebooks:
+        return [
+            Row(
+                "all notebooks executed",
+                None,
+                "<= 2 minutes together",
+                None,
+                note="not run (--no-notebooks)",
+            )
+        ]
+    out = ctx.workdir / "notebooks"
+    shutil.rmtree(out, ignore_errors=True)
+    files = sorted(str(p) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    jupyter = Path(sys.executable).with_name("jupyter")
+    began = time.perf_counter()
+    subprocess.run(
+        [
+            str(jupyter),
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--output-dir",
+            str(out),
+            *files,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    seconds = time.perf_counter() - began
+    return [
+        Row(
+            "all notebooks executed",
+            Figure(seconds * 1000, "ms", None, ""),
+            "<= 2 minutes together",
+            seconds <= 120,
+            note=f"{len(files)} notebooks, one run",
+        )
+    ]
+
+
+# -- helpers -----------------------------------------------------------------------------
+def eventsourcing_sample(ctx: Context) -> Any:
+    """An eventsourcing application holding some accounts of the data, whole histories."""
+    if "es_app" in ctx.extra:
+        return ctx.extra["es_app"]
+    app = peers.eventsourcing_app(ctx.workdir / "es-sample")
+    wanted = samples(ctx)[: max(1, ctx.es_sample // 100)]
+    by_stream: dict[str, list[tuple[str, str]]] = {}
+    for stream_id, event_type, data in peers.stream_rows(ctx.parquet, wanted):
+        by_stream.setdefault(stream_id, []).append((event_type, data))
+    ids = []
+    for events in by_stream.values():
+        account = peers.new_account(json.loads(events[0][1])["owner"])
+        for event_type, data in events[1:]:
+            peers.apply_command(account, event_type, round(json.loads(data).get("amount", 0) * 100))
+        app.save(account)
+        ids.append((account.id, account.version))
+    ctx.es_sample = sum(len(e) for e in by_stream.values())
+    ctx.extra["es_app"], ctx.extra["es_ids"] = app, ids
+    return app
