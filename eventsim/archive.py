@@ -32,7 +32,7 @@ from eventsim.domains import DOMAINS
 from eventsim.errors import EventSimError, InvalidArgument
 from eventsim.events import DomainEvent, Event, NewEvent, check_timestamp
 from eventsim.replay import fold
-from eventsim.store import EventStore
+from eventsim.store import EventStore, remove_streams
 
 ARCHIVE_SQL = """
 CREATE TABLE IF NOT EXISTS archived_streams (
@@ -52,13 +52,24 @@ CANONICAL = (
 )
 # Hot and cold as one relation named event_store: a CTE shadows the table of that name,
 # so a domain's STATE_SQL runs unchanged over both. The file list is parameter 1.
+# Put in front of a query, these CTEs shadow the hot tables with hot + cold rows, so a
+# domain's STATE_SQL runs unchanged over both. The cold files are the view COLD_VIEW,
+# made from the file list by DuckDB's API (a view cannot hold a ? parameter).
+COLD_VIEW = "_cold_events"
 HOT_AND_COLD = """
 WITH event_store AS (
     SELECT * FROM main.event_store
     UNION ALL
     SELECT stream_id, version, CAST(event_id AS UUID), event_type, CAST(data AS JSON),
            CAST(metadata AS JSON), timestamp, position
-    FROM read_parquet(?)
+    FROM _cold_events
+),
+event_typed AS (
+    SELECT * FROM main.event_typed
+    UNION ALL
+    SELECT stream_id, CAST(version AS INTEGER), event_type, timestamp,
+           TRY_CAST(json_extract_string(data, '$.amount') AS DECIMAL(38, 2))
+    FROM _cold_events
 )
 """
 
@@ -141,7 +152,7 @@ def archive_streams(
     ).fetchall()
     con.begin()
     try:
-        removed = _remove_streams(con, wanted)
+        removed = remove_streams(con, wanted, own_transaction=False)
         if removed != rows:  # a writer slipped in between the copy and the delete
             raise ArchiveVerificationFailed(
                 f"{removed} rows to remove but {rows} in {str(file)!r}; archive again"
@@ -190,14 +201,6 @@ def _verify(con: duckdb.DuckDBPyConnection, wanted: list[str], file: Path) -> tu
     return len(hot), checksum(hot)
 
 
-def _remove_streams(con: duckdb.DuckDBPyConnection, stream_ids: list[str]) -> int:
-    """The one sanctioned delete: the streams' events leave ``event_store``; heads stay."""
-    (removed,) = con.execute(
-        "DELETE FROM event_store WHERE list_contains(?, stream_id)", [stream_ids]
-    ).fetchall()[0]
-    return int(removed)
-
-
 def archived(store: EventStore) -> pd.DataFrame:
     """The ``archived_streams`` table, by stream id."""
     ensure_schema(store)
@@ -242,7 +245,8 @@ def all_states_over(
     moment = check_timestamp(as_of, "as_of")
     if not files:
         return store.sql(DOMAINS[domain].STATE_SQL, [moment])
-    return store.sql(HOT_AND_COLD + DOMAINS[domain].STATE_SQL, [list(files), moment])
+    _cold_view(store, files)
+    return store.sql(STATES_OVER_HOT_AND_COLD[domain], [moment])
 
 
 def stream_over(store: EventStore, stream_id: str, files: Sequence[str]) -> pd.DataFrame:
@@ -260,10 +264,28 @@ def stream_over(store: EventStore, stream_id: str, files: Sequence[str]) -> pd.D
             f"{when:%Y-%m-%d} by the retention rule; it cannot be replayed any more "
             "(only its last version is known)"
         )
-    query = "SELECT * FROM event_store WHERE stream_id = ? ORDER BY version"
     if not files:
-        return store.sql(query, [stream_id])
-    return store.sql(HOT_AND_COLD + query, [list(files), stream_id])
+        return store.sql(STREAM_SQL, [stream_id])
+    _cold_view(store, files)
+    return store.sql(STREAM_OVER_HOT_AND_COLD, [stream_id])
+
+
+def over_hot_and_cold(query: str) -> str:
+    """``query`` with HOT_AND_COLD in front, joined to its own WITH clause if it has one."""
+    body = query.lstrip()
+    if body[:5].upper() == "WITH ":
+        return HOT_AND_COLD.rstrip() + ",\n" + body[5:]
+    return HOT_AND_COLD + body
+
+
+STREAM_SQL = "SELECT * FROM event_store WHERE stream_id = ? ORDER BY version"
+STREAM_OVER_HOT_AND_COLD = over_hot_and_cold(STREAM_SQL)
+STATES_OVER_HOT_AND_COLD = {name: over_hot_and_cold(d.STATE_SQL) for name, d in DOMAINS.items()}
+
+
+def _cold_view(store: EventStore, files: Sequence[str]) -> None:
+    """The connection's temporary view of the cold files, named COLD_VIEW."""
+    store.connection.read_parquet(list(files)).create_view(COLD_VIEW, replace=True)
 
 
 def state_over(

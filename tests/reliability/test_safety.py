@@ -7,7 +7,9 @@ argument of every ``.execute(...)``, ``.sql(...)`` and ``.query(...)`` call must
 
 - a string literal;
 - an UPPER_CASE name or attribute (a module's constant, e.g. ``STAGE_SQL`` or
-  ``DOMAINS[domain].STATE_SQL``);
+  ``DOMAINS[domain].STATE_SQL``), or an item of one (``STATES_SQL[domain]``), or a
+  class's constant read with ``getattr(cls, "SQL_VALID", "false")``;
+- ``template.format(name=...)`` where the template and every value are fixed;
 - an f-string or ``+`` whose parts are all fixed;
 - ``"sep".join(name)`` where ``name`` is a local list whose every element, in its
   initializer and in every ``.append(...)``, is fixed (the ``WHERE`` clauses of
@@ -95,6 +97,16 @@ class SqlChecker:
                 return True
             case ast.Attribute(attr=attr) if is_constant_name(attr):
                 return True
+            case ast.Subscript(value=ast.Name(id=name)) if is_constant_name(name):
+                return True
+            case ast.Call(
+                func=ast.Name(id="getattr"), args=[_, ast.Constant(value=str(attr)), default]
+            ) if is_constant_name(attr):
+                return self.fixed(default, function, seen)
+            case ast.Call(func=ast.Attribute(value=template, attr="format"), args=[], keywords=kw):
+                return self.fixed(template, function, seen) and all(
+                    self.fixed(k.value, function, seen) for k in kw
+                )
             case ast.JoinedStr(values=values):
                 return all(
                     self.fixed(v.value if isinstance(v, ast.FormattedValue) else v, function, seen)
@@ -211,6 +223,8 @@ def _one(con, query):
     return con.execute(query).fetchall()
 def count(con, table):
     return _one(con, "SELECT count(*) FROM " + table)
+def fold(con, source):
+    con.execute(TEMPLATE_SQL.format(source=source))
 """
     parameters = """
 SQL = "SELECT * FROM event_store WHERE stream_id = ?"
@@ -224,7 +238,7 @@ def _one(con, query, params):
 def seen(con, event_id):
     return _one(con, "SELECT count(*) FROM processed_events WHERE event_id = ?", [event_id])
 """
-    assert 6 == len(sql_problems(pasted))
+    assert 7 == len(sql_problems(pasted))
     assert [] == sql_problems(parameters)
 
 
