@@ -21,9 +21,10 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -67,6 +68,15 @@ INSERT INTO event_log SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM event_log);
 """
 
 COLUMNS = "stream_id, version, event_id, event_type, data, metadata, timestamp, position"
+# What the readers fetch: the time as microseconds since the epoch, which Python turns into
+# a datetime several times faster than DuckDB's own TIMESTAMPTZ conversion does.
+READ_COLUMNS = (
+    "stream_id, version, event_id, event_type, data, metadata, epoch_us(timestamp), position"
+)
+# DuckDB hands back times in this zone (the connection's TimeZone); the same object keeps
+# an Event's timestamp, its repr and its isoformat exactly as before.
+_UTC = ZoneInfo("UTC")
+_EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
 
 # One writer at a time per database file in this process: DuckDB resolves concurrent
 # transactions optimistically, so two appends racing on the log head would fail late.
@@ -281,12 +291,14 @@ class EventStore:
         if as_of is not None:
             where.append("timestamp <= ?")
             params.append(check_timestamp(as_of, "as_of"))
-        query = f"SELECT {COLUMNS} FROM event_store WHERE {' AND '.join(where)} ORDER BY version"  # noqa: S608 (fixed fragments)
+        query = (
+            f"SELECT {READ_COLUMNS} FROM event_store WHERE {' AND '.join(where)} ORDER BY version"  # noqa: S608 (fixed fragments)
+        )
         rows = self._con.execute(query, params).fetchall()
         # The head is asked only when nothing came back: one query on the common path.
         if not rows and self._head(stream_id)[0] == 0:
             raise StreamNotFound(stream_id)
-        return [_event(row) for row in rows]
+        return _events(rows)
 
     def read_all(
         self, *, after: int = 0, event_types: Sequence[str] | None = None, limit: int | None = None
@@ -305,11 +317,13 @@ class EventStore:
                 self.event_types.get(name)
             where.append("list_contains(?, event_type)")
             params.append(list(event_types))
-        query = f"SELECT {COLUMNS} FROM event_store WHERE {' AND '.join(where)} ORDER BY position"  # noqa: S608 (fixed fragments)
+        query = (
+            f"SELECT {READ_COLUMNS} FROM event_store WHERE {' AND '.join(where)} ORDER BY position"  # noqa: S608 (fixed fragments)
+        )
         if limit is not None:
             query += " LIMIT ?"
             params.append(_positive("limit", limit))
-        return [_event(row) for row in self._con.execute(query, params).fetchall()]
+        return _events(self._con.execute(query, params).fetchall())
 
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run a query (values as ``?`` parameters, never pasted in) and return a DataFrame."""
@@ -413,15 +427,39 @@ def _positive(name: str, value: object) -> int:
     return value
 
 
-def _event(row: tuple[Any, ...]) -> Event:
-    stream_id, version, event_id, event_type, data, metadata, timestamp, position = row
-    return Event(
-        stream_id,
-        version,
-        event_id,
-        event_type,
-        json.loads(data),
-        json.loads(metadata) if metadata else {},
-        timestamp,
-        position,
-    )
+def _events(rows: list[tuple[Any, ...]]) -> list[Event]:
+    """Events from rows of ``READ_COLUMNS``."""
+    data = _parse_all([row[4] for row in rows])
+    epoch, micro, loads = _EPOCH, timedelta, json.loads
+    return [
+        Event(
+            stream_id,
+            version,
+            event_id,
+            event_type,
+            payload,
+            # Most events carry no metadata: "{}" or NULL need no parser.
+            loads(metadata) if metadata and metadata != "{}" else {},
+            epoch + micro(microseconds=time_us),
+            position,
+        )
+        for (
+            stream_id,
+            version,
+            event_id,
+            event_type,
+            _,
+            metadata,
+            time_us,
+            position,
+        ), payload in zip(rows, data, strict=True)
+    ]
+
+
+def _parse_all(texts: list[str]) -> list[Any]:
+    """Parse many JSON texts; one parse of them as a JSON array is several times cheaper."""
+    try:
+        parsed: list[Any] = json.loads("[" + ",".join(texts) + "]")
+    except RecursionError:  # a payload nested at the limit, one level deeper in the array
+        parsed = [json.loads(text) for text in texts]
+    return parsed
