@@ -189,6 +189,14 @@ def field_kinds(cls: type[DomainEvent]) -> dict[str, str]:
 
 def to_jsonable(value: object) -> object:
     """Decimals to int or float, tuples to lists, dataclasses to dicts, recursively."""
+    # Exact types first (the common payload is a dict of scalars and Decimals): none of
+    # them is a dataclass, so the order of the answers does not change.
+    if type(value) in _JSON_SCALARS:
+        return value
+    if type(value) is dict:
+        return {k: to_jsonable(v) for k, v in value.items()}
+    if type(value) is Decimal:
+        return int(value) if value == value.to_integral_value() else float(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Decimal):
@@ -200,10 +208,17 @@ def to_jsonable(value: object) -> object:
     return value
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+# One encoder for every payload: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+
+
 def to_json(value: Mapping[str, Any], what: str) -> str:
     """Compact JSON text; NaN, infinities, oversized or unserializable values are refused."""
+    if type(value) is dict and not value:
+        return "{}"  # the usual metadata
     try:
-        text = json.dumps(to_jsonable(value), allow_nan=False, separators=(",", ":"))
+        text = _ENCODER.encode(to_jsonable(value))
     except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidEvent(f"{what} is not valid JSON ({exc}): {str(value)[:200]}") from None
     if "\\ud" in text:  # a surrogate escape: valid in a pair, but DuckDB refuses a lone one
@@ -215,9 +230,10 @@ def to_json(value: Mapping[str, Any], what: str) -> str:
                 f"{ascii(exc.object[exc.start : exc.end])}): {ascii(value)[:200]}; "
                 "decode the text properly before storing it"
             ) from None
-    if len(text.encode()) > MAX_PAYLOAD_BYTES:
+    # The encoder escapes every non-ASCII character: a character is a byte.
+    if len(text) > MAX_PAYLOAD_BYTES:
         raise InvalidEvent(
-            f"{what} is {len(text.encode())} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit; "
+            f"{what} is {len(text)} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit; "
             "store large documents elsewhere and put a reference in the event"
         )
     return text
