@@ -224,11 +224,14 @@ class EventStore:
                     position + 1,
                 ],
             )
-            companion.insert_from(
+            companion.insert_row(
                 self._con,
-                "row",
                 self.event_types,
-                [stream_id, current + 1, row.event_type, row.timestamp, row.data],
+                stream_id,
+                current + 1,
+                row.event_type,
+                row.timestamp,
+                row.data,
             )
             self._set_heads(stream_id, current, rows, position)
             return
