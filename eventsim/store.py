@@ -20,9 +20,10 @@ import gc
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Self
 from zoneinfo import ZoneInfo
@@ -70,10 +71,9 @@ INSERT INTO event_log SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM event_log);
 
 COLUMNS = "stream_id, version, event_id, event_type, data, metadata, timestamp, position"
 # What the readers fetch: the time as microseconds since the epoch, which Python turns into
-# a datetime several times faster than DuckDB's own TIMESTAMPTZ conversion does.
-READ_COLUMNS = (
-    "stream_id, version, event_id, event_type, data, metadata, epoch_us(timestamp), position"
-)
+# a datetime several times faster than DuckDB's own TIMESTAMPTZ conversion does; no
+# stream_id when the caller named the stream (each column fetched costs a column scan).
+READ_COLUMNS = "version, event_id, event_type, data, metadata, epoch_us(timestamp), position"
 # DuckDB hands back times in this zone (the connection's TimeZone); the same object keeps
 # an Event's timestamp, its repr and its isoformat exactly as before.
 _UTC = ZoneInfo("UTC")
@@ -300,7 +300,7 @@ class EventStore:
         )
         with _collector_paused():
             rows = self._con.execute(query, params).fetchall()
-            events = _events(rows)
+            events = _events(rows, repeat(stream_id))
         # The head is asked only when nothing came back: one query on the common path.
         if not rows and self._head(stream_id)[0] == 0:
             raise StreamNotFound(stream_id)
@@ -323,14 +323,14 @@ class EventStore:
                 self.event_types.get(name)
             where.append("list_contains(?, event_type)")
             params.append(list(event_types))
-        query = (
-            f"SELECT {READ_COLUMNS} FROM event_store WHERE {' AND '.join(where)} ORDER BY position"  # noqa: S608 (fixed fragments)
-        )
+        columns = f"{READ_COLUMNS}, stream_id"
+        query = f"SELECT {columns} FROM event_store WHERE {' AND '.join(where)} ORDER BY position"  # noqa: S608 (fixed fragments)
         if limit is not None:
             query += " LIMIT ?"
             params.append(_positive("limit", limit))
         with _collector_paused():
-            return _events(self._con.execute(query, params).fetchall())
+            rows = self._con.execute(query, params).fetchall()
+            return _events(rows, [row[7] for row in rows])
 
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run a query (values as ``?`` parameters, never pasted in) and return a DataFrame."""
@@ -452,32 +452,23 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _events(rows: list[tuple[Any, ...]]) -> list[Event]:
-    """Events from rows of ``READ_COLUMNS``."""
-    data = _parse_all([row[4] for row in rows])
+def _events(rows: list[tuple[Any, ...]], stream_ids: Iterable[str]) -> list[Event]:
+    """Events from rows of ``READ_COLUMNS`` (anything after them is ignored)."""
+    data = _parse_all([row[3] for row in rows])
     epoch, micro, loads = _EPOCH, timedelta, json.loads
     return [
         Event(
             stream_id,
-            version,
-            event_id,
-            event_type,
+            row[0],
+            row[1],
+            row[2],
             payload,
             # Most events carry no metadata: "{}" or NULL need no parser.
-            loads(metadata) if metadata and metadata != "{}" else {},
-            epoch + micro(microseconds=time_us),
-            position,
+            loads(row[4]) if row[4] and row[4] != "{}" else {},
+            epoch + micro(microseconds=row[5]),
+            row[6],
         )
-        for (
-            stream_id,
-            version,
-            event_id,
-            event_type,
-            _,
-            metadata,
-            time_us,
-            position,
-        ), payload in zip(rows, data, strict=True)
+        for row, payload, stream_id in zip(rows, data, stream_ids, strict=False)
     ]
 
 
