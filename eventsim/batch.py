@@ -7,9 +7,10 @@ naming the bad value, and the store is never touched.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pyarrow as pa
 
@@ -52,7 +53,7 @@ def prepare(
             "for bulk data write a Parquet file and use load_parquet"
         )
     try:
-        rows = [_row(as_new_event(e), types, clock, new_id) for e in events]
+        rows = [_row(e, types, clock, new_id) for e in events]
     except RecursionError:  # raised by parsing, serializing, even printing such a payload
         raise InvalidEvent(
             "an event's data or metadata is nested too deeply to store as JSON (hundreds of "
@@ -67,26 +68,37 @@ def prepare(
 
 
 def _row(
-    event: NewEvent,
+    event: NewEvent | DomainEvent,
     types: EventTypes,
     clock: Callable[[], datetime],
     new_id: Callable[[], uuid.UUID],
 ) -> Row:
+    if isinstance(event, DomainEvent):
+        # What as_new_event would wrap it in, without building that NewEvent.
+        event_type = event.event_type()
+        data: Mapping[str, Any] = event.to_data()
+        metadata: object = {}
+        given_id: object = None
+        given_time: object = None
+    else:
+        new = as_new_event(event)  # a NewEvent passes through; anything else is refused
+        event_type, data, metadata = new.event_type, new.data, new.metadata
+        given_id, given_time = new.event_id, new.timestamp
     # The parsed form is what gets stored, so "10.50" is kept as the JSON number 10.5 that
     # load_parquet (and every other reader) expects.
-    parsed = types.parse(event.event_type, event.data)
-    if not isinstance(event.metadata, dict):
-        raise InvalidEvent(f"metadata must be a JSON object, got {event.metadata!r}")
-    event_id = event.event_id or new_id()
+    parsed = types.parse(event_type, data)
+    if not isinstance(metadata, dict):
+        raise InvalidEvent(f"metadata must be a JSON object, got {metadata!r}")
+    event_id = given_id or new_id()
     if not isinstance(event_id, uuid.UUID):
         raise InvalidEvent(f"event_id must be a uuid.UUID, got {event_id!r}")
-    timestamp = clock() if event.timestamp is None else event.timestamp
+    timestamp = clock() if given_time is None else given_time
     return Row(
         event_id=str(event_id),
-        event_type=event.event_type,
-        data=to_json(parsed.to_data(), f"{event.event_type} data"),
-        metadata=to_json(event.metadata, f"{event.event_type} metadata"),
-        timestamp=check_timestamp(timestamp, f"{event.event_type} timestamp", InvalidEvent),
+        event_type=event_type,
+        data=to_json(parsed.to_data(), f"{event_type} data"),
+        metadata=to_json(metadata, f"{event_type} metadata"),
+        timestamp=check_timestamp(timestamp, f"{event_type} timestamp", InvalidEvent),
     )
 
 

@@ -16,7 +16,9 @@ predates it, and emptied of a stream only by ``store.remove_streams``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import datetime
 
 import duckdb
 
@@ -48,6 +50,7 @@ SOURCES = {
     # One event given as parameters (an append of one event skips registering a table).
     "row": "(SELECT ? AS stream_id, ? AS version, ? AS event_type, ? AS timestamp, ? AS data)",
 }
+_INSERT_VALUES = "INSERT INTO event_typed VALUES (?, ?, ?, ?, ?)"
 
 
 def amount_types(types: EventTypes) -> list[str]:
@@ -68,6 +71,27 @@ def insert_from(
         # A load is sorted by stream, so one stream's rows sit together in few row groups.
         query += " ORDER BY stream_id, version"
     con.execute(query, [amount_types(types), *row])
+
+
+def insert_row(
+    con: duckdb.DuckDBPyConnection,
+    types: EventTypes,
+    stream_id: str,
+    version: int,
+    event_type: str,
+    timestamp: datetime,
+    data: str,
+) -> None:
+    """Add the typed row of one event whose payload is ``data`` (its stored JSON text).
+
+    The same row ``insert_from(con, "row", ...)`` writes, with the amount picked out here:
+    plain values cost DuckDB less than a SELECT that extracts it from the JSON.
+    """
+    amount = None
+    if event_type in amount_types(types):
+        # The number's own text, which DuckDB casts to DECIMAL(38, 2) like the SQL does.
+        amount = json.loads(data, parse_float=str, parse_int=str).get("amount")
+    con.execute(_INSERT_VALUES, [stream_id, version, event_type, timestamp, amount])
 
 
 def rebuild_if_stale(con: duckdb.DuckDBPyConnection, types: EventTypes) -> None:

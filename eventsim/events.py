@@ -80,6 +80,8 @@ def parse_money(name: str, value: object) -> Decimal:
     >>> parse_money("amount", 1000.5)
     Decimal('1000.5')
     """
+    if type(value) is int and 0 < value < _LARGEST_WHOLE_AMOUNT:
+        return Decimal(value)  # the common stored amount: nothing below can refuse it
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise InvalidEvent(f"field {name!r} must be a number, got {value!r}")
     try:
@@ -95,14 +97,22 @@ def parse_money(name: str, value: object) -> Decimal:
         raise InvalidEvent(f"field {name!r} is too large: {value!r}; check its units") from None
     if amount != cents:
         raise InvalidEvent(f"field {name!r} has more than 2 decimals: {value!r}; round to cents")
-    # A fraction is stored as a JSON number, a double: refuse what a double cannot hold exactly.
-    if amount != amount.to_integral_value() and Decimal(repr(float(amount))) != amount:
+    # A fraction is stored as a JSON number, a double: refuse what a double cannot hold
+    # exactly. A float holds itself: its shortest repr is where ``amount`` came from.
+    if (
+        type(value) is not float
+        and amount != amount.to_integral_value()
+        and Decimal(repr(float(amount))) != amount
+    ):
         raise InvalidEvent(
             f"field {name!r} has more digits than a JSON number keeps exactly: {value!r}; "
             "use at most 15 significant digits"
         )
     return amount
 
+
+# Whole amounts below this have at most 26 digits: with two decimals they fit Decimal's 28.
+_LARGEST_WHOLE_AMOUNT = 10**26
 
 Parser = Callable[[str, object], object]
 BASE_PARSERS: dict[str, Parser] = {"str": _parse_str, "int": _parse_int, "Money": parse_money}
@@ -128,21 +138,48 @@ class DomainEvent:
             raise InvalidEvent(
                 f"{cls.__name__} data must be a JSON object, got {type(data).__name__}: {data!r}"
             )
-        fields = field_kinds(cls)
-        missing = sorted(set(fields) - set(data))
-        extra = sorted(set(data) - set(fields))
-        if missing or extra:
+        names, parsers = _plan(cls)
+        if data.keys() != names:
+            fields = field_kinds(cls)
+            missing = sorted(set(fields) - set(data))
+            extra = sorted(set(data) - set(fields))
             raise InvalidEvent(
                 f"{cls.__name__} data must have exactly the fields {sorted(fields)}; "
                 f"missing {missing}, unexpected {extra}"
             )
-        parsers = {**BASE_PARSERS, **cls.FIELD_PARSERS}
-        values = {name: parsers[kind](name, data[name]) for name, kind in fields.items()}
-        return cls(**values)
+        return cls(**{name: parse(name, data[name]) for name, parse in parsers})
 
     def to_data(self) -> dict[str, Any]:
         """The JSON-ready payload (Decimals become numbers)."""
-        return {name: to_jsonable(getattr(self, name)) for name in field_kinds(type(self))}
+        return {name: to_jsonable(getattr(self, name)) for name, _ in _plan(type(self))[1]}
+
+
+# Per event class: its field names, and each field's parser in field order. Worked out
+# once per class, not per event: ``dataclasses.fields`` and merging the parsers cost more
+# than parsing a small payload.
+_Plan = tuple[frozenset[str], tuple[tuple[str, Parser], ...]]
+_PLANS: dict[type[DomainEvent], _Plan] = {}
+
+
+def _plan(cls: type[DomainEvent]) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        kinds = field_kinds(cls)
+        parsers = {**BASE_PARSERS, **cls.FIELD_PARSERS}
+        plan = _PLANS[cls] = (
+            frozenset(kinds),
+            tuple((name, parsers.get(kind) or _no_parser(kind)) for name, kind in kinds.items()),
+        )
+    return plan
+
+
+def _no_parser(kind: str) -> Parser:
+    """A field of a kind nobody parses fails when parsed, as a lookup of its parser would."""
+
+    def fail(name: str, value: object) -> object:
+        raise KeyError(kind)
+
+    return fail
 
 
 def field_kinds(cls: type[DomainEvent]) -> dict[str, str]:
@@ -152,6 +189,14 @@ def field_kinds(cls: type[DomainEvent]) -> dict[str, str]:
 
 def to_jsonable(value: object) -> object:
     """Decimals to int or float, tuples to lists, dataclasses to dicts, recursively."""
+    # Exact types first (the common payload is a dict of scalars and Decimals): none of
+    # them is a dataclass, so the order of the answers does not change.
+    if type(value) in _JSON_SCALARS:
+        return value
+    if type(value) is dict:
+        return {k: to_jsonable(v) for k, v in value.items()}
+    if type(value) is Decimal:
+        return int(value) if value == value.to_integral_value() else float(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Decimal):
@@ -163,10 +208,17 @@ def to_jsonable(value: object) -> object:
     return value
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+# One encoder for every payload: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+
+
 def to_json(value: Mapping[str, Any], what: str) -> str:
     """Compact JSON text; NaN, infinities, oversized or unserializable values are refused."""
+    if type(value) is dict and not value:
+        return "{}"  # the usual metadata
     try:
-        text = json.dumps(to_jsonable(value), allow_nan=False, separators=(",", ":"))
+        text = _ENCODER.encode(to_jsonable(value))
     except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidEvent(f"{what} is not valid JSON ({exc}): {str(value)[:200]}") from None
     if "\\ud" in text:  # a surrogate escape: valid in a pair, but DuckDB refuses a lone one
@@ -178,9 +230,10 @@ def to_json(value: Mapping[str, Any], what: str) -> str:
                 f"{ascii(exc.object[exc.start : exc.end])}): {ascii(value)[:200]}; "
                 "decode the text properly before storing it"
             ) from None
-    if len(text.encode()) > MAX_PAYLOAD_BYTES:
+    # The encoder escapes every non-ASCII character: a character is a byte.
+    if len(text) > MAX_PAYLOAD_BYTES:
         raise InvalidEvent(
-            f"{what} is {len(text.encode())} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit; "
+            f"{what} is {len(text)} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit; "
             "store large documents elsewhere and put a reference in the event"
         )
     return text

@@ -12,8 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventsim import EventStore, InvalidArgument
+from eventsim.companion import insert_from, insert_row
 from eventsim.domains import bank, orders
+from eventsim.events import to_json
 from eventsim.store import remove_streams
+from tests.strategies import amounts
 
 TYPED_FROM_JSON = """
 SELECT stream_id, version, event_type, timestamp,
@@ -133,3 +136,27 @@ def test_a_one_event_append_writes_the_same_rows_as_a_batch_would() -> None:
             rows(batched, "SELECT * FROM event_streams")[0][:2]
             == rows(single, "SELECT * FROM event_streams")[0][:2]
         )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    amount=st.one_of(
+        amounts,
+        st.integers(1, 10**15 - 1).map(lambda cents: Decimal(cents) / 100),
+        st.integers(1, 10**20).map(Decimal),
+    )
+)
+def test_a_one_event_typed_row_from_values_equals_the_one_the_sql_extracts(
+    amount: Decimal,
+) -> None:
+    moment = datetime(2024, 1, 2, tzinfo=UTC)
+    with EventStore() as store:
+        con, types = store.connection, store.event_types
+        for event in (bank.MoneyDeposited(amount), bank.AccountOpened("Ada")):
+            row = ["account-1", 1, event.event_type(), moment, to_json(event.to_data(), "data")]
+            insert_from(con, "row", types, row)
+            insert_row(con, types, *row)  # type: ignore[arg-type]
+        expected, actual, other_expected, other_actual = rows(store, "SELECT * FROM event_typed")
+        assert expected == actual
+        assert other_expected == other_actual
+        assert amount == actual[4]
