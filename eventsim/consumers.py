@@ -31,6 +31,7 @@ from eventsim.bus import NO_FAULTS, Broker, Faults
 from eventsim.domains.orders import OrderPlaced
 from eventsim.errors import InvalidArgument
 from eventsim.events import Event
+from eventsim.store import transaction
 
 Effect = Callable[[duckdb.DuckDBPyConnection, Event], None]
 """What a consumer does with one event, on the connection it is given (inside a transaction)."""
@@ -59,7 +60,8 @@ class NaiveConsumer:
         self.applied = 0
 
     def __call__(self, event: Event) -> None:
-        _in_transaction(self.con, lambda: self.effect(self.con, event))
+        with transaction(self.con):
+            self.effect(self.con, event)
         self.applied += 1
 
 
@@ -101,16 +103,6 @@ class IdempotentConsumer:
 def _one(con: duckdb.DuckDBPyConnection, query: str, params: list[object] | None = None) -> Any:
     # fetchall, not fetchone: DuckDB refuses new work while a result is left unfinished.
     return con.execute(query, params or []).fetchall()[0][0]
-
-
-def _in_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], None]) -> None:
-    con.begin()
-    try:
-        work()
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
 
 
 # -- the shop: payments and stock ------------------------------------------------------

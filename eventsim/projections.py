@@ -20,8 +20,8 @@ filled by fetching the missing positions from the store, the source of truth).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from typing import Any
 
 import duckdb
@@ -30,7 +30,7 @@ import pandas as pd
 from eventsim.errors import InvalidArgument
 from eventsim.events import Event, to_jsonable
 from eventsim.order_views import ORDER_VIEWS, SqlProjection
-from eventsim.store import EventStore
+from eventsim.store import EventStore, transaction
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS projection_checkpoints (
@@ -117,7 +117,7 @@ class ProjectionRunner:
         self.store, self._con, self.batch_size = store, store.connection, batch_size
         self.projections = {p.name: p for p in projections}
         self.duplicates = 0  # pushed events skipped because they were already folded
-        with self._transaction():
+        with transaction(self._con):
             self._con.execute(SCHEMA_SQL)
             for p in projections:
                 if isinstance(p, SqlProjection):
@@ -182,7 +182,7 @@ class ProjectionRunner:
     def rebuild(self, name: str, *, until: int | None = None) -> int:
         """Clear one read model, set its checkpoint to 0, and replay the log into it."""
         projection = self._get(name)
-        with self._transaction():
+        with transaction(self._con):
             if isinstance(projection, SqlProjection):
                 projection.clear(self._con)
             self._con.execute("DELETE FROM projection_rows WHERE projection = ?", [name])
@@ -230,7 +230,7 @@ class ProjectionRunner:
         checkpoints = self.checkpoints()
         behind = [p for name, p in self.projections.items() if checkpoints[name] < upto]
         try:
-            with self._transaction():
+            with transaction(self._con):
                 for projection in behind:
                     after = checkpoints[projection.name]
                     if isinstance(projection, SqlProjection):
@@ -284,16 +284,6 @@ class ProjectionRunner:
                 f"no projection named {name!r}; this runner keeps {sorted(self.projections)}"
             )
         return self.projections[name]
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._con.begin()
-        try:
-            yield
-        except BaseException:
-            self._con.rollback()
-            raise
-        self._con.commit()
 
 
 def _as_frame(events: list[Event]) -> pd.DataFrame:

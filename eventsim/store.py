@@ -164,7 +164,7 @@ class EventStore:
         _check_expected_version(expected_version)
         rows = batch.prepare(events, self.event_types, self._clock, self._new_id)
         ids = [row.event_id for row in rows]
-        with self._lock, self._transaction():
+        with self._lock, transaction(self._con):
             current, last_time = self._head(stream_id)
             if expected_version is not None and expected_version != current:
                 if self._already_stored(stream_id, ids):
@@ -266,16 +266,6 @@ class EventStore:
             )
         self._con.execute("UPDATE event_log SET position = ?", [position + n])
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._con.begin()
-        try:
-            yield
-        except BaseException:
-            self._con.rollback()
-            raise
-        self._con.commit()
-
     # -- reading -----------------------------------------------------------------------
     def version(self, stream_id: str) -> int:
         """The stream's current version; 0 if it does not exist."""
@@ -364,6 +354,18 @@ class EventStore:
     def export_parquet(self, path: str | Path) -> int:
         """Write the whole log, in commit order, to a Parquet file; return the row count."""
         return io.export_parquet(self._con, Path(path))
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All the statements in the block commit together, or none does (any exception)."""
+    con.begin()
+    try:
+        yield
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
 
 
 def remove_streams(
