@@ -13,9 +13,9 @@ from eventsim.plots.style import (
     BACKGROUND,
     MARKERS,
     MEDIAN,
-    dollar_axis,
     legend_outside,
     new_axes,
+    thousands_axis,
     time_axis,
 )
 
@@ -64,7 +64,7 @@ def balance_history(
         )
     ax.set_title(title or f"Balance rebuilt from {len(history_df)} events")
     ax.set_ylabel("balance ($)")
-    dollar_axis(ax)
+    thousands_axis(ax)
     time_axis(ax)
     legend_outside(ax)
     return ax
@@ -101,7 +101,7 @@ def balances_over_time(
         )
     ax.set_title(f"Balances of {accounts.ngroups} accounts, rebuilt from {len(ordered):,} events")
     ax.set_ylabel("balance ($)")
-    dollar_axis(ax)
+    thousands_axis(ax)
     time_axis(ax)
     legend_outside(ax)
     return ax
@@ -138,6 +138,6 @@ def month_end_balances(
     ax.set_title("Balances of all accounts at each month end")
     ax.set_xlabel("month end (23:59:59 UTC)")
     ax.set_ylabel("balance ($)")
-    dollar_axis(ax)
+    thousands_axis(ax)
     legend_outside(ax)
     return ax

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import StrMethodFormatter
 
 from eventsim.plots.style import (
     legend_outside,
     new_axes,
+    thousands_axis,
     time_axis,
 )
 
@@ -41,7 +41,7 @@ def storage_growth(log_df: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     )
     ax.set_title("Rows kept by each model as the bank runs")
     ax.set_ylabel("rows kept")
-    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    thousands_axis(ax)
     time_axis(ax)
     legend_outside(ax)
     return ax
@@ -62,7 +62,7 @@ def storage_bytes(growth_df: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.plot(growth_df["day"], state_kb, linewidth=2, label=f"state table: {last_state:,.0f} kB")
     ax.set_title("Bytes kept by each model as time goes by (raw text, before compression)")
     ax.set_ylabel("size (kB)")
-    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    thousands_axis(ax)
     time_axis(ax)
     legend_outside(ax)
     return ax

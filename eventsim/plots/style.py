@@ -25,7 +25,8 @@ def new_axes() -> Axes:
     return ax
 
 
-def dollar_axis(ax: Axes) -> None:
+def thousands_axis(ax: Axes) -> None:
+    """Whole numbers with thousands separators on the y axis (dollars, rows)."""
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
 
 
