@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
+from eventsim.bus import Faults
 from eventsim.domains import bank
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
@@ -67,3 +68,19 @@ command_sequences = st.one_of(
     plausible_commands(),
     st.lists(commands, max_size=25),
 )
+
+
+def broker_faults(
+    *, duplicates: float, delays: float, crashes: float, window: int, max_delay: int
+) -> st.SearchStrategy[Faults]:
+    """Seeded broker faults: each rate from 0 up to its cap, reordering windows up to
+    ``window``, delays of 1 up to ``max_delay`` ticks."""
+    return st.builds(
+        Faults,
+        duplicate_rate=st.floats(0, duplicates),
+        reorder_window=st.integers(0, window),
+        delay_rate=st.floats(0, delays),
+        max_delay=st.integers(1, max_delay),
+        crash_rate=st.floats(0, crashes),
+        seed=seeds,
+    )

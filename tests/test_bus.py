@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from eventsim.bus import NO_FAULTS, Broker, Faults, InvalidFaults, UnknownSubscription, message
 from eventsim.errors import InvalidArgument
 from eventsim.events import Event
+from tests.strategies import broker_faults
 
 
 def orders(n: int, streams: int = 5) -> list[Event]:
@@ -171,15 +172,7 @@ def test_bad_wiring_is_refused() -> None:
         Broker(partitions=0)
 
 
-fault_settings = st.builds(
-    Faults,
-    duplicate_rate=st.floats(0, 0.5),
-    reorder_window=st.integers(0, 6),
-    delay_rate=st.floats(0, 0.5),
-    max_delay=st.integers(1, 8),
-    crash_rate=st.floats(0, 0.5),
-    seed=st.integers(0, 2**32 - 1),
-)
+fault_settings = broker_faults(duplicates=0.5, delays=0.5, crashes=0.5, window=6, max_delay=8)
 
 
 @settings(max_examples=60, deadline=None)

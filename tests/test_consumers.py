@@ -5,7 +5,6 @@ from __future__ import annotations
 import duckdb
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from eventsim import EventStore, consumers, data_file
 from eventsim.bus import Faults, message
@@ -26,6 +25,7 @@ from eventsim.consumers import (
 )
 from eventsim.errors import InvalidArgument, InvalidEvent
 from eventsim.events import Event
+from tests.strategies import broker_faults
 
 LINE = {"sku": "SKU-001", "quantity": 2, "unit_price": 24.9}
 
@@ -111,15 +111,7 @@ def test_under_faults_the_naive_shop_breaks_its_invariants(placed: list[Event]) 
     assert facts["double_charged_orders"] > 0 and facts["negative_skus"] > 0
 
 
-fault_settings = st.builds(
-    Faults,
-    duplicate_rate=st.floats(0, 0.4),
-    reorder_window=st.integers(0, 5),
-    delay_rate=st.floats(0, 0.3),
-    max_delay=st.integers(1, 6),
-    crash_rate=st.floats(0, 0.3),
-    seed=st.integers(0, 2**32 - 1),
-)
+fault_settings = broker_faults(duplicates=0.4, delays=0.3, crashes=0.3, window=5, max_delay=6)
 
 
 @settings(max_examples=15, deadline=None)
