@@ -139,7 +139,7 @@ def peer_repeats(ctx: Context) -> int:
 
 
 def bank_schema() -> Any:
-    from eventsim import simkit
+    from eventsim.sim import kit as simkit
 
     return simkit.SCHEMA
 

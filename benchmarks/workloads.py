@@ -39,8 +39,12 @@ from benchmarks.model import (
     samples,
     workload,
 )
-from eventsim import EventStore, io, projections, replay, simkit
-from eventsim.domains import bank, orders_sim
+from eventsim import EventStore, replay
+from eventsim.cqrs import projections
+from eventsim.domains import bank
+from eventsim.sim import kit as simkit
+from eventsim.sim import orders as orders_sim
+from eventsim.store import parquet as io
 
 __all__ = ["WORKLOADS", "Context", "Row"]
 

@@ -17,9 +17,9 @@ from eventsim.errors import (
     UnknownEventType,
 )
 from eventsim.events import DomainEvent, Event, NewEvent, TickingClock, caused_by, seeded_ids
-from eventsim.io import data_file
 from eventsim.replay import all_states, fold, history, state_at
 from eventsim.store import EventStore
+from eventsim.store.parquet import data_file
 
 __version__ = "0.1.0"
 

@@ -17,11 +17,12 @@ from typing import Any, NoReturn
 import pyarrow as pa
 from tqdm import tqdm
 
-from eventsim import io, replay, simkit
+from eventsim import replay
 from eventsim.domains import DOMAINS
 from eventsim.errors import EventSimError, InvalidArgument
 from eventsim.events import to_jsonable
-from eventsim.store import EventStore
+from eventsim.sim import kit
+from eventsim.store import EventStore, parquet
 
 
 class UsageError(EventSimError):
@@ -104,7 +105,7 @@ def _generate(args: argparse.Namespace) -> int:
         raise InvalidArgument(f"folder {str(args.out.parent)!r} does not exist; create it first")
     partial = args.out.with_name(args.out.name + ".partial")
     try:
-        rows = io.write_batches(_with_progress(batches), partial, simkit.SCHEMA)
+        rows = parquet.write_batches(_with_progress(batches), partial, kit.SCHEMA)
         partial.replace(args.out)
     finally:
         partial.unlink(missing_ok=True)

@@ -18,7 +18,8 @@ import ipywidgets
 import pandas as pd
 from matplotlib.figure import Figure
 
-from eventsim import patterns, plots
+from eventsim import plots
+from eventsim.choosing import patterns
 from eventsim.errors import InvalidArgument
 from eventsim.replay import history
 from eventsim.store import EventStore
@@ -237,7 +238,7 @@ def lag_explorer_view(
     (0.2, True)
     """
     # Imported here so this topic's section adds no line to the shared imports above.
-    from eventsim import consistency
+    from eventsim.cqrs import consistency
 
     workload = consistency.Workload(
         write_rate=write_rate, handler_cost=handler_cost_ms / 1000, duration=duration

@@ -13,8 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from eventsim import EventStore, TickingClock, seeded_ids, simkit
+from eventsim import EventStore, TickingClock, seeded_ids
 from eventsim.domains import bank
+from eventsim.sim import kit as simkit
 
 START = datetime(2024, 3, 15, 9, 0, tzinfo=UTC)
 """The first tick of every fixture store's clock; later events are one minute apart."""

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from eventsim.bus import Faults
 from eventsim.domains import bank
+from eventsim.messaging.bus import Faults
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventsim import EventStore, all_states, archive, data_file, replay
+from eventsim import EventStore, all_states, data_file, replay
 from eventsim.domains import bank
 from eventsim.errors import InvalidArgument
+from eventsim.lifecycle import archive
 
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
 BANK = data_file("bank.parquet")

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eventsim import EventStore, TickingClock, audit, data_file, seeded_ids
+from eventsim import EventStore, TickingClock, data_file, seeded_ids
 from eventsim.domains import bank
 from eventsim.errors import InvalidArgument
+from eventsim.lifecycle import audit
 
 
 def checkout_store() -> tuple[EventStore, str]:

@@ -6,9 +6,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eventsim.bus import NO_FAULTS, Broker, Faults, InvalidFaults, UnknownSubscription, message
 from eventsim.errors import InvalidArgument
 from eventsim.events import Event
+from eventsim.messaging.bus import (
+    NO_FAULTS,
+    Broker,
+    Faults,
+    InvalidFaults,
+    UnknownSubscription,
+    message,
+)
 from tests.strategies import broker_faults
 
 

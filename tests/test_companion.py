@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventsim import EventStore, InvalidArgument
-from eventsim.companion import insert_from, insert_row
 from eventsim.domains import bank, orders
 from eventsim.events import to_json
 from eventsim.store import remove_streams
+from eventsim.store.companion import insert_from, insert_row
 from tests.strategies import amounts
 
 TYPED_FROM_JSON = """

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eventsim import EventStore, InvalidArgument, TickingClock, orders, seeded_ids
-from eventsim import consistency as c
-from eventsim.projections import ProjectionRunner
+from eventsim.cqrs import consistency as c
+from eventsim.cqrs.projections import ProjectionRunner
 from tests.strategies import seeds
 
 BUSY = c.Workload(write_rate=30, handler_cost=0.03, duration=60)

@@ -6,9 +6,12 @@ import duckdb
 import pytest
 from hypothesis import given, settings
 
-from eventsim import EventStore, consumers, data_file
-from eventsim.bus import Faults, message
-from eventsim.consumers import (
+from eventsim import EventStore, data_file
+from eventsim.errors import InvalidArgument, InvalidEvent
+from eventsim.events import Event
+from eventsim.messaging import consumers
+from eventsim.messaging.bus import Faults, message
+from eventsim.messaging.consumers import (
     IdempotentConsumer,
     NaiveConsumer,
     demand,
@@ -23,8 +26,6 @@ from eventsim.consumers import (
     stock_effect,
     summary,
 )
-from eventsim.errors import InvalidArgument, InvalidEvent
-from eventsim.events import Event
 from tests.strategies import broker_faults
 
 LINE = {"sku": "SKU-001", "quantity": 2, "unit_price": 24.9}

@@ -18,8 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eventsim import EventSimError, EventStore, InvalidDataset, NewEvent, io, simkit
+from eventsim import EventSimError, EventStore, InvalidDataset, NewEvent
 from eventsim.domains import bank
+from eventsim.sim import kit as simkit
+from eventsim.store import parquet as io
 from tests.conftest import snapshot
 
 Unchanged = Callable[[EventStore], AbstractContextManager[None]]

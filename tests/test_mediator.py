@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eventsim.bus import Broker
-from eventsim.mediator import (
+from eventsim.messaging.bus import Broker
+from eventsim.messaging.mediator import (
     Choreography,
     Services,
     coupling,

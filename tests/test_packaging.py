@@ -60,11 +60,15 @@ def test_make_lab_keeps_jupyters_token_and_listens_on_localhost_only() -> None:
     assert [] == [word for word in ("token", "password", "disable_check_xsrf") if word in lab]
 
 
-def test_every_subpackage_of_eventsim_is_listed_for_the_wheel() -> None:
-    listed = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+def test_every_subpackage_of_eventsim_goes_into_the_wheel() -> None:
+    from setuptools import find_packages
+
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"
+    ]["find"]["include"]
     found = sorted(
         ".".join(init.parent.relative_to(ROOT).parts)
         for init in (ROOT / "eventsim").rglob("__init__.py")
     )
 
-    assert found == sorted(listed)
+    assert found == sorted(find_packages(str(ROOT), include=include))

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eventsim import InvalidArgument, patterns
-from eventsim.patterns import CQRS, EDA, ES, Pattern
+from eventsim import InvalidArgument
+from eventsim.choosing import patterns
+from eventsim.choosing.patterns import CQRS, EDA, ES, Pattern
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 KEYS = list(patterns.QUESTIONS)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from eventsim.bus import Broker
-from eventsim.payloads import OrderService, Picker, UnknownOrder
+from eventsim.messaging.bus import Broker
+from eventsim.messaging.payloads import OrderService, Picker, UnknownOrder
 
 
 def shop_with_orders(n: int) -> OrderService:

@@ -9,8 +9,9 @@ from decimal import Decimal
 import matplotlib.pyplot as plt
 import pytest
 
-from eventsim import EventStore, TickingClock, audit, data_file, plots, seeded_ids, storage
+from eventsim import EventStore, TickingClock, data_file, plots, seeded_ids
 from eventsim.domains import bank
+from eventsim.lifecycle import audit, storage
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pytest
 
-from eventsim import consistency as c
 from eventsim import plots
+from eventsim.cqrs import consistency as c
 
 
 @pytest.fixture(autouse=True)

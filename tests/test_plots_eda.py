@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from eventsim import plots
-from eventsim.mediator import producer_latency
+from eventsim.messaging.mediator import producer_latency
 
 
 def test_delivery_outcomes_draws_one_bar_per_outcome_and_run() -> None:

@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from eventsim import patterns, plots
+from eventsim import plots
+from eventsim.choosing import patterns
 
 
 @pytest.fixture(autouse=True)

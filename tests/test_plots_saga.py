@@ -13,8 +13,10 @@ import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
 
-from eventsim import EventStore, plots, saga, saga_report
-from eventsim.participants import Failures
+from eventsim import EventStore, plots
+from eventsim.sagas import report as saga_report
+from eventsim.sagas import saga
+from eventsim.sagas.participants import Failures
 
 FORCE = {"order-0002": "payment", "order-0003": "shipping", "order-0005": "dispatch"}
 

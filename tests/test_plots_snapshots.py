@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from eventsim import plots
-from eventsim.snapshots import rehydration_cost
+from eventsim.evolution.snapshots import rehydration_cost
 
 
 @pytest.fixture(autouse=True)

@@ -18,10 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eventsim import Event, EventStore, InvalidArgument, all_states, data_file, fold, orders
-from eventsim import order_views as views
+from eventsim.cqrs import order_views as views
+from eventsim.cqrs.order_views import SqlProjection
+from eventsim.cqrs.projections import ProjectionRunner, PythonProjection, UnknownProjection
 from eventsim.domains import bank
-from eventsim.order_views import SqlProjection
-from eventsim.projections import ProjectionRunner, PythonProjection, UnknownProjection
 from tests.conftest import reproducible_store
 
 NAMES = [p.name for p in views.ORDER_VIEWS]

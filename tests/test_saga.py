@@ -13,11 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eventsim import EventStore, saga, saga_report
+from eventsim import EventStore
 from eventsim.domains import orders
 from eventsim.errors import DomainError, InvalidArgument
-from eventsim.participants import STEPS, Failures, SagaOrder
-from eventsim.saga_report import InvariantBroken
+from eventsim.sagas import report as saga_report
+from eventsim.sagas import saga
+from eventsim.sagas.participants import STEPS, Failures, SagaOrder
+from eventsim.sagas.report import InvariantBroken
 from tests.conftest import reproducible_store
 from tests.strategies import seeds
 

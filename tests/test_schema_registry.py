@@ -10,13 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eventsim.errors import InvalidArgument, InvalidEvent
-from eventsim.schema_registry import (
+from eventsim.evolution.schema_registry import (
     IncompatibleSchema,
     SchemaRegistry,
     money_event_schemas,
     violations,
 )
-from eventsim.upcasting import (
+from eventsim.evolution.upcasting import (
     BANK_UPCASTERS,
     amt_text_to_cents,
     cents_to_amount,

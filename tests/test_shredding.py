@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventsim import EventStore, fold, seeded_ids, shredding
+from eventsim import EventStore, fold, seeded_ids
 from eventsim.domains import bank
 from eventsim.errors import InvalidArgument
+from eventsim.lifecycle import shredding
 
 keys = st.binary(min_size=32, max_size=32)
 texts = st.text(max_size=200)

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from eventsim import InvalidArgument, bank, orders, simkit
+from eventsim import InvalidArgument, bank, orders
+from eventsim.sim import kit as simkit
 
 
 def test_event_ids_depend_only_on_seed_domain_and_position() -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from eventsim import EventStore, StreamNotFound, TickingClock, bank, fold, orders, seeded_ids
 from eventsim.errors import InvalidArgument
-from eventsim.snapshots import (
+from eventsim.evolution.snapshots import (
     Snapshots,
     SnapshotSchemaMismatch,
     long_account,

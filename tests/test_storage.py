@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from eventsim import EventStore, data_file, storage
+from eventsim import EventStore, data_file
+from eventsim.lifecycle import storage
 
 
 def test_growth_by_day_counts_every_event_and_one_state_row_per_stream() -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from eventsim import EventStore, TickingClock, all_states, bank, seeded_ids
 from eventsim.errors import InvalidEvent
 from eventsim.events import Event, NewEvent
-from eventsim.upcasting import (
+from eventsim.evolution.upcasting import (
     BANK_UPCASTERS,
     SCHEMA_VERSION,
     UnknownSchemaVersion,

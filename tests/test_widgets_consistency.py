@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from eventsim import consistency as c
 from eventsim import widgets
+from eventsim.cqrs import consistency as c
 
 
 def test_the_view_reports_what_the_simulation_of_the_same_workload_reports() -> None:

@@ -7,8 +7,9 @@ import re
 import ipywidgets
 import pytest
 
-from eventsim import InvalidArgument, patterns, widgets
-from eventsim.patterns import EDA, ES, Pattern
+from eventsim import InvalidArgument, widgets
+from eventsim.choosing import patterns
+from eventsim.choosing.patterns import EDA, ES, Pattern
 
 
 def links(markup: str) -> list[str]:

@@ -16,11 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-# The simulator lives in its own module (a second idea); "as" marks a re-export.
-from eventsim.domains.bank_sim import simulate as simulate
-from eventsim.domains.bank_sim import simulate_batches as simulate_batches
 from eventsim.errors import DomainError, InvalidEvent
 from eventsim.events import DomainEvent, parse_money
+
+# The simulator lives in its own module (a second idea); "as" marks a re-export.
+from eventsim.sim.bank import simulate as simulate
+from eventsim.sim.bank import simulate_batches as simulate_batches
 
 Money = Decimal  # the annotation "Money" makes DomainEvent.from_data parse an exact amount
 
@@ -195,7 +196,7 @@ class AccountsTable:
 
 
 # SQL fold of every account as of a time (parameter 1), for replay.all_states. It sums the
-# typed companion (eventsim.companion), not the JSON; only the owner is read from the
+# typed companion (eventsim.store.companion), not the JSON; only the owner is read from the
 # payload, of the opening events alone.
 STATE_SQL = """
 WITH folded AS (

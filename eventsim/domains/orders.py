@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
-# The simulator lives in its own module (it is a second idea); "as" marks a re-export.
-from eventsim.domains.orders_sim import CATALOGUE as CATALOGUE
-from eventsim.domains.orders_sim import FLOWS as FLOWS
-from eventsim.domains.orders_sim import simulate as simulate
-from eventsim.domains.orders_sim import simulate_batches as simulate_batches
 from eventsim.errors import DomainError, InvalidEvent
 from eventsim.events import DomainEvent, Parser, parse_money
+
+# The simulator lives in its own module (it is a second idea); "as" marks a re-export.
+from eventsim.sim.orders import CATALOGUE as CATALOGUE
+from eventsim.sim.orders import FLOWS as FLOWS
+from eventsim.sim.orders import simulate as simulate
+from eventsim.sim.orders import simulate_batches as simulate_batches
 
 Money = Decimal  # the annotation "Money" makes DomainEvent.from_data parse an exact amount
 LINE_KEYS = ("quantity", "sku", "unit_price")

@@ -12,10 +12,11 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from eventsim import DomainError, EventSimError, EventStore, TickingClock, seeded_ids, simkit
+from eventsim import DomainError, EventSimError, EventStore, TickingClock, seeded_ids
 from eventsim.domains import bank
 from eventsim.events import DomainEvent
 from eventsim.replay import state_at
+from eventsim.sim import kit as simkit
 from tests.conftest import START
 from tests.strategies import WITHDRAW_ALL, amounts, bad_amounts, command_sequences, seeds
 

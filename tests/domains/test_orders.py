@@ -19,8 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eventsim import simkit
-from eventsim.domains import orders, orders_sim
+from eventsim.domains import orders
 from eventsim.domains.orders import (
     CancelOrder,
     CancelShipment,
@@ -51,6 +50,8 @@ from eventsim.domains.orders import (
 from eventsim.errors import InvalidArgument, InvalidDataset, InvalidEvent
 from eventsim.events import DomainEvent, NewEvent
 from eventsim.replay import all_states, state_at
+from eventsim.sim import kit as simkit
+from eventsim.sim import orders as orders_sim
 from eventsim.store import EventStore
 
 LINES = (LineItem("SKU-001", 2, Decimal("24.90")), LineItem("SKU-003", 1, Decimal("12.50")))

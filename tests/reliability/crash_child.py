@@ -16,7 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from eventsim import EventStore, NewEvent, simkit
+from eventsim import EventStore, NewEvent
+from eventsim.sim import kit as simkit
 
 BATCH = 2_000  # events per appended batch
 LOAD_STREAMS, LOAD_EVENTS = 4, 500  # a loaded file: 4 new streams of 500 events each

@@ -36,10 +36,10 @@ from eventsim import (
     StreamNotFound,
     UnknownEventType,
     cli,
-    simkit,
 )
 from eventsim.domains import bank, orders
 from eventsim.replay import all_states, state_at
+from eventsim.sim import kit as simkit
 from tests.conftest import reproducible_store, snapshot
 
 Attempt = Callable[[EventStore, Path], object]

@@ -1,6 +1,6 @@
 """Projections fed by the broker under faults equal a clean rebuild from position 0.
 
-The broker (``eventsim.bus``) delivers every event of the log at least once, with seeded
+The broker (``eventsim.messaging.bus``) delivers every event of the log at least once, with seeded
 duplicates, reordering within a partition, delays and lost acknowledgements; one
 projection also crashes after applying a batch and before its commit. The runner commits
 each read-model change together with its checkpoint, so after recovery nothing is folded
@@ -13,9 +13,9 @@ import random
 
 import pytest
 
-from eventsim import bus
-from eventsim import order_views as views
-from eventsim.projections import ProjectionRunner
+from eventsim.cqrs import order_views as views
+from eventsim.cqrs.projections import ProjectionRunner
+from eventsim.messaging import bus
 from tests.test_projections import (
     OrdersPerCustomer,
     assert_same_read_models,

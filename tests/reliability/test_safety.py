@@ -39,14 +39,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from eventsim import EventStore, simkit
+from eventsim import EventStore
 from eventsim.replay import all_states, state_at
+from eventsim.sim import kit as simkit
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "eventsim"
 SQL_METHODS = {"execute", "sql", "query"}
 PASS_THROUGH = {
-    ("store.py", "sql"),  # runs the caller's own query, adds no text
+    ("duckdb_store.py", "sql"),  # runs the caller's own query, adds no text
     # A SqlProjection runs the SQL its author wrote in code (order_views' constants); the
     # one name spliced in, the events table, is checked against the constant SOURCES.
     ("order_views.py", "create"),

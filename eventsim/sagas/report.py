@@ -19,8 +19,8 @@ from decimal import Decimal
 import pandas as pd
 
 from eventsim.errors import InvalidArgument
-from eventsim.participants import Inventory, Participant, Payments, Shipping, Shop
-from eventsim.saga import CHOREOGRAPHY, ORCHESTRATION, Orchestrator, SagaError, SagaRun
+from eventsim.sagas.participants import Inventory, Participant, Payments, Shipping, Shop
+from eventsim.sagas.saga import CHOREOGRAPHY, ORCHESTRATION, Orchestrator, SagaError, SagaRun
 from eventsim.store import EventStore
 
 FAILED_STEP = {

@@ -6,7 +6,7 @@ publishes its own event; nobody knows the whole flow. In the mediator topology
 (orchestration) one component receives ``OrderPlaced`` and calls the steps in order; it
 knows the flow and every service, and the services know nobody.
 
->>> from eventsim.bus import Broker
+>>> from eventsim.messaging.bus import Broker
 >>> broker = Broker()
 >>> flow = Choreography(broker, Services(stock={"SKU-001": 9}))
 >>> flow.place(order_placed("order-1", {"SKU-001": 2}))
@@ -22,9 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-from eventsim.bus import Broker, Stats, message
 from eventsim.errors import EventSimError
 from eventsim.events import Event
+from eventsim.messaging.bus import Broker, Stats, message
 
 STEPS = ("payment", "inventory", "shipping")
 FAILED = {"PaymentFailed", "InventoryReservationFailed", "ShipmentFailed"}

@@ -1,7 +1,7 @@
 """The event store: one append-only DuckDB table on the canonical schema.
 
 ``event_store`` holds exactly the canonical columns plus ``position``, the global
-gap-free commit order. A typed companion, ``event_typed`` (see ``eventsim.companion``),
+gap-free commit order. A typed companion, ``event_typed`` (see ``eventsim.store.companion``),
 repeats each event's scalar columns and amount for the SQL folds. Two small side tables
 make the write path cheap without scanning the log: ``event_streams`` (each stream's
 head: version and last timestamp, like Marten's ``mt_streams``) and ``event_log`` (the
@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from eventsim import batch, companion, io
 from eventsim.domains import EVENT_TYPES
 from eventsim.errors import (
     ConcurrencyError,
@@ -47,6 +46,7 @@ from eventsim.events import (
     check_stream_id,
     check_timestamp,
 )
+from eventsim.store import batch, companion, parquet
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS event_store (
@@ -349,11 +349,11 @@ class EventStore:
     def load_parquet(self, path: str | Path) -> int:
         """Append every event of a Parquet file, checked like ``append``; all or nothing."""
         with self._lock:
-            return io.load_parquet(self._con, Path(path), self.event_types)
+            return parquet.load_parquet(self._con, Path(path), self.event_types)
 
     def export_parquet(self, path: str | Path) -> int:
         """Write the whole log, in commit order, to a Parquet file; return the row count."""
-        return io.export_parquet(self._con, Path(path))
+        return parquet.export_parquet(self._con, Path(path))
 
 
 @contextmanager

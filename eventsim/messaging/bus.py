@@ -10,7 +10,7 @@ Faults are injected on purpose, from one seed (``Faults``): duplicate deliveries
 reordering within a partition (a window), delays, and a crash between handling and
 acknowledging (the handler ran, the ack is lost, the message comes again).
 
->>> from eventsim.bus import Broker, Faults, message
+>>> from eventsim.messaging.bus import Broker, Faults, message
 >>> broker = Broker(faults=Faults(duplicate_rate=0.5, seed=7))
 >>> seen = []
 >>> broker.subscribe("orders", "audit", lambda event: seen.append(event.stream_id))
@@ -37,10 +37,10 @@ from eventsim.errors import EventSimError, InvalidArgument
 from eventsim.events import Event
 
 # The fault settings and counters live in their own module; "as" marks a re-export.
-from eventsim.faults import NO_FAULTS as NO_FAULTS
-from eventsim.faults import Faults as Faults
-from eventsim.faults import InvalidFaults as InvalidFaults
-from eventsim.faults import Stats as Stats
+from eventsim.messaging.faults import NO_FAULTS as NO_FAULTS
+from eventsim.messaging.faults import Faults as Faults
+from eventsim.messaging.faults import InvalidFaults as InvalidFaults
+from eventsim.messaging.faults import Stats as Stats
 
 Handler = Callable[[Event], None]
 """A subscriber: handles one event, returns nothing; raising means "not done, retry"."""

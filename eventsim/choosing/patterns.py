@@ -4,7 +4,7 @@ The three patterns are independent, so each is scored on its own: every "yes" ad
 weights of its effects (positive pushes toward a pattern, negative away), and a pattern is
 recommended when its score is above zero. With nothing ticked the answer is plain CRUD:
 each pattern has to be earned by a concrete need. Every reason and every cost links to the
-course notebook that demonstrates it (the checklist itself is in ``eventsim.checklist``).
+course notebook that demonstrates it (the checklist itself is in ``eventsim.choosing.checklist``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from itertools import product
 
 import pandas as pd
 
-from eventsim.checklist import (
+from eventsim.choosing.checklist import (
     BEST_PRACTICES,
     COSTS,
     COURSE,

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pyarrow as pa
 
-from eventsim import simkit
 from eventsim.errors import InvalidArgument
+from eventsim.sim import kit
 
 FIRST_NAMES = (
     "Ada",
@@ -81,7 +81,7 @@ def simulate(
         transactions=transactions,
         close_rate=close_rate,
     )
-    return pa.Table.from_batches(list(batches), schema=simkit.SCHEMA)
+    return pa.Table.from_batches(list(batches), schema=kit.SCHEMA)
 
 
 def simulate_batches(
@@ -98,14 +98,14 @@ def simulate_batches(
 
     The arguments are checked at once; the events are drawn when iteration starts.
     """
-    start = simkit.check_start(start)
-    simkit.check_positive("accounts", accounts)
-    simkit.check_positive("days", days, limit=36_500)
-    simkit.check_positive("transactions", transactions, limit=100_000)
-    simkit.check_positive("chunk_rows", chunk_rows)
+    start = kit.check_start(start)
+    kit.check_positive("accounts", accounts)
+    kit.check_positive("days", days, limit=36_500)
+    kit.check_positive("transactions", transactions, limit=100_000)
+    kit.check_positive("chunk_rows", chunk_rows)
     if not 0 <= close_rate <= 1:
         raise InvalidArgument(f"close_rate must be between 0 and 1, got {close_rate!r}")
-    rng = simkit.rng_for(seed)
+    rng = kit.rng_for(seed)
     return _batches(rng, seed, accounts, start, days, transactions, close_rate, chunk_rows)
 
 
@@ -129,13 +129,13 @@ def _batches(
     owners = rng.integers(0, len(FIRST_NAMES), accounts), rng.integers(0, len(LAST_NAMES), accounts)
     owner_names = [f"{FIRST_NAMES[f]} {LAST_NAMES[n]}" for f, n in zip(*owners, strict=True)]
     channel = rng.integers(0, len(CHANNELS), len(stream))
-    stream_names = simkit.padded_ids("account", accounts)
+    stream_names = kit.padded_ids("account", accounts)
     # Each account's opening and the closing payloads are built once, then taken per row.
-    owner_json = simkit.json_object("owner", pa.array(owner_names, pa.string()), quoted=True)
-    reason_json = simkit.json_object("reason", pa.array(["customer request"]), quoted=True)
-    for lo, hi in simkit.chunk_bounds(len(stream), chunk_rows):
+    owner_json = kit.json_object("owner", pa.array(owner_names, pa.string()), quoted=True)
+    reason_json = kit.json_object("reason", pa.array(["customer request"]), quoted=True)
+    for lo, hi in kit.chunk_bounds(len(stream), chunk_rows):
         s, k = stream[lo:hi], kind[lo:hi]
-        amount = simkit.json_object("amount", simkit.money_text(cents[lo:hi]), quoted=False)
+        amount = kit.json_object("amount", kit.money_text(cents[lo:hi]), quoted=False)
         data = pa.compute.choose(
             pa.array(k),
             owner_json.take(pa.array(s)),
@@ -143,16 +143,16 @@ def _batches(
             amount,
             reason_json.take(pa.array(np.zeros_like(s))),
         )
-        metadata = simkit.json_object("channel", simkit.pick(CHANNELS, channel[lo:hi]), quoted=True)
-        yield simkit.to_batch(
+        metadata = kit.json_object("channel", kit.pick(CHANNELS, channel[lo:hi]), quoted=True)
+        yield kit.to_batch(
             {
-                "stream_id": simkit.pick(stream_names, s),
+                "stream_id": kit.pick(stream_names, s),
                 "version": pa.array(version[lo:hi], pa.int32()),
-                "event_id": simkit.event_ids(seed, "bank", np.arange(lo, hi)),
-                "event_type": simkit.pick(TYPES, k),
+                "event_id": kit.event_ids(seed, "bank", np.arange(lo, hi)),
+                "event_type": kit.pick(TYPES, k),
                 "data": data,
                 "metadata": metadata,
-                "timestamp": simkit.timestamps(start, seconds[lo:hi]),
+                "timestamp": kit.timestamps(start, seconds[lo:hi]),
             }
         )
 
@@ -176,21 +176,19 @@ def _draw_history(
     close_rate: float,
 ) -> tuple[np.ndarray, ...]:
     """Every event as numbers, grouped by account and in time order within it."""
-    weights = simkit.business_day_weights(start, days)
-    open_day = simkit.draw_days(
-        rng, weights[: max(1, days // 3)], np.zeros(accounts, dtype=np.int64)
-    )
-    open_at = open_day * 86_400 + simkit.draw_seconds_of_day(rng, accounts)
+    weights = kit.business_day_weights(start, days)
+    open_day = kit.draw_days(rng, weights[: max(1, days // 3)], np.zeros(accounts, dtype=np.int64))
+    open_at = open_day * 86_400 + kit.draw_seconds_of_day(rng, accounts)
     # Activity varies a lot between customers: a gamma-Poisson mix, not one rate for all.
     count = rng.poisson(rng.gamma(2.0, transactions / 2.0, accounts))
     account = np.repeat(np.arange(accounts), count)
-    day = simkit.draw_days(rng, weights, open_day[account])
+    day = kit.draw_days(rng, weights, open_day[account])
     at = np.maximum(
-        day * 86_400 + simkit.draw_seconds_of_day(rng, len(account)), open_at[account] + 60
+        day * 86_400 + kit.draw_seconds_of_day(rng, len(account)), open_at[account] + 60
     )
     at = at[np.lexsort((at, account))]
     same = np.concatenate([[False], account[1:] == account[:-1]])
-    at = simkit.add_bursts(rng, at, same, p=0.2)
+    at = kit.add_bursts(rng, at, same, p=0.2)
     end = days * 86_400 - 1
     kind, cents = _amounts(rng, account, count)
     closes = rng.random(accounts) < close_rate

@@ -27,9 +27,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from eventsim.cqrs.order_views import ORDER_VIEWS, SqlProjection
 from eventsim.errors import InvalidArgument
 from eventsim.events import Event, to_jsonable
-from eventsim.order_views import ORDER_VIEWS, SqlProjection
 from eventsim.store import EventStore, transaction
 
 SCHEMA_SQL = """

@@ -1,6 +1,6 @@
 """The order fulfilment saga, two ways: an orchestrator, or a choreography of events.
 
-The same participants (``eventsim.participants``) do the same work in both styles; only
+The same participants (``eventsim.sagas.participants``) do the same work in both styles; only
 the wiring differs. An orchestrator is one state machine per order: it receives each
 result and sends the next command, or on a failure the compensations in reverse. In a
 choreography nobody coordinates: each participant subscribes to the events it reacts
@@ -30,11 +30,10 @@ from functools import partial
 from typing import ClassVar
 
 from eventsim.domains import orders
-from eventsim.domains.orders_sim import CATALOGUE
 from eventsim.errors import DomainError, InvalidArgument
 from eventsim.events import Event, check_stream_id, check_timestamp
-from eventsim.participants import Failures as Failures  # "as": re-exported, saga.Failures
-from eventsim.participants import (
+from eventsim.sagas.participants import Failures as Failures  # "as": re-exported, saga.Failures
+from eventsim.sagas.participants import (
     Inventory,
     OrderStreams,
     Participant,
@@ -42,7 +41,8 @@ from eventsim.participants import (
     Shop,
     build_participants,
 )
-from eventsim.participants import SagaOrder as SagaOrder
+from eventsim.sagas.participants import SagaOrder as SagaOrder
+from eventsim.sim.orders import CATALOGUE
 from eventsim.store import EventStore
 
 START = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)

@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventsim import simkit
 from eventsim.errors import InvalidArgument
+from eventsim.sim import kit
 
 # What the simulated shop sells: (sku, name, unit price in cents). Earlier lines sell more.
 CATALOGUE: tuple[tuple[str, str, int], ...] = (
@@ -152,7 +152,7 @@ def simulate(
         carrier_rejection=carrier_rejection,
         customer_cancel=customer_cancel,
     )
-    return pa.Table.from_batches(list(batches), schema=simkit.SCHEMA)
+    return pa.Table.from_batches(list(batches), schema=kit.SCHEMA)
 
 
 def simulate_batches(
@@ -171,10 +171,10 @@ def simulate_batches(
 
     The arguments are checked at once; the events are drawn when iteration starts.
     """
-    start = simkit.check_start(start)
-    simkit.check_positive("orders", orders, limit=20_000_000)
-    simkit.check_positive("days", days, limit=36_500)
-    simkit.check_positive("chunk_rows", chunk_rows)
+    start = kit.check_start(start)
+    kit.check_positive("orders", orders, limit=20_000_000)
+    kit.check_positive("days", days, limit=36_500)
+    kit.check_positive("chunk_rows", chunk_rows)
     rates = {
         "payment_failure": payment_failure,
         "out_of_stock": out_of_stock,
@@ -184,7 +184,7 @@ def simulate_batches(
     for name, rate in rates.items():
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
             raise InvalidArgument(f"{name} must be a rate between 0 and 1, got {rate!r}")
-    rng = simkit.rng_for(seed)
+    rng = kit.rng_for(seed)
     return _batches(rng, seed, orders, start, days, rates, chunk_rows)
 
 
@@ -203,11 +203,11 @@ def _batches(
     commit = np.lexsort((version, order, seconds))  # by time; ties by order, then version
     order, kind, version, seconds = order[commit], kind[commit], version[commit], seconds[commit]
     first, previous = _causes(order, version, orders)
-    names = simkit.padded_ids("order", orders)
-    for lo, hi in simkit.chunk_bounds(len(order), chunk_rows):
+    names = kit.padded_ids("order", orders)
+    for lo, hi in kit.chunk_bounds(len(order), chunk_rows):
         o, v = order[lo:hi], version[lo:hi]
-        correlation = simkit.event_ids(seed, "orders", first[o])
-        cause = simkit.event_ids(seed, "orders", previous[lo:hi])
+        correlation = kit.event_ids(seed, "orders", first[o])
+        cause = kit.event_ids(seed, "orders", previous[lo:hi])
         metadata = pc.if_else(
             pa.array(v == 1),
             pc.binary_join_element_wise(
@@ -222,15 +222,15 @@ def _batches(
                 "",
             ),
         )
-        yield simkit.to_batch(
+        yield kit.to_batch(
             {
-                "stream_id": simkit.pick(names, o),
+                "stream_id": kit.pick(names, o),
                 "version": pa.array(v, pa.int32()),
-                "event_id": simkit.event_ids(seed, "orders", np.arange(lo, hi)),
-                "event_type": simkit.pick(TYPES, kind[lo:hi]),
+                "event_id": kit.event_ids(seed, "orders", np.arange(lo, hi)),
+                "event_type": kit.pick(TYPES, kind[lo:hi]),
                 "data": _payloads(drawn, o, kind[lo:hi]),
                 "metadata": metadata,
-                "timestamp": simkit.timestamps(start, seconds[lo:hi]),
+                "timestamp": kit.timestamps(start, seconds[lo:hi]),
             }
         )
 
@@ -252,14 +252,14 @@ def _draw_orders(
     n_customers = max(1, orders * 2 // 5)
     weight = rng.gamma(0.7, 1.0, n_customers)
     customer = rng.choice(n_customers, size=orders, p=weight / weight.sum())
-    day = simkit.draw_days(
-        rng, simkit.business_day_weights(start, days), np.zeros(orders, dtype=np.int64)
+    day = kit.draw_days(
+        rng, kit.business_day_weights(start, days), np.zeros(orders, dtype=np.int64)
     )
-    at = day * 86_400 + simkit.draw_seconds_of_day(rng, orders)
+    at = day * 86_400 + kit.draw_seconds_of_day(rng, orders)
     # Bursts: a customer often comes back minutes later with a second, forgotten order.
     by_customer = np.lexsort((at, customer))
     same = np.concatenate([[False], customer[by_customer][1:] == customer[by_customer][:-1]])
-    at[by_customer] = simkit.add_bursts(rng, at[by_customer], same, p=0.15)
+    at[by_customer] = kit.add_bursts(rng, at[by_customer], same, p=0.15)
     at = np.minimum(at, days * 86_400 - 1)
     placing = np.argsort(at, kind="stable")  # order-0001 is the first order placed
     at, customer = at[placing], customer[placing]
@@ -292,7 +292,7 @@ def _draw_orders(
         line_quantity,
         total_cents,
         picks,
-        simkit.padded_ids("customer", n_customers),
+        kit.padded_ids("customer", n_customers),
     )
 
 
@@ -305,7 +305,7 @@ def _distinct_skus(rng: np.random.Generator, line_count: np.ndarray) -> np.ndarr
     weight = 1.0 / np.arange(1, len(CATALOGUE) + 1) ** 0.8
     width = int(line_count.max(initial=1))
     top = np.empty((len(line_count), width), dtype=np.int64)
-    for lo, hi in simkit.chunk_bounds(len(line_count), 1 << 18):  # bounded memory
+    for lo, hi in kit.chunk_bounds(len(line_count), 1 << 18):  # bounded memory
         keys = rng.exponential(size=(hi - lo, len(CATALOGUE))) / weight
         top[lo:hi] = np.argsort(keys, axis=1)[:, :width]
     return top[np.arange(width) < line_count[:, None]]
@@ -361,7 +361,7 @@ def _payloads(drawn: _Orders, order: np.ndarray, kind: np.ndarray) -> pa.Array:
 
 def _payload(drawn: _Orders, kind: int, o: np.ndarray) -> pa.Array:
     pick = drawn.picks[o]
-    text = simkit.pick
+    text = kit.pick
     if kind == PLACED:
         return pc.binary_join_element_wise(
             '{"customer_id":"',
@@ -369,14 +369,14 @@ def _payload(drawn: _Orders, kind: int, o: np.ndarray) -> pa.Array:
             '","items":[',
             _items(drawn, o),
             '],"total":',
-            simkit.money_text(drawn.total_cents[o]),
+            kit.money_text(drawn.total_cents[o]),
             "}",
             "",
         )
     if kind in (CHARGED, REFUNDED):
-        money = simkit.money_text(drawn.total_cents[o])  # always the whole total
+        money = kit.money_text(drawn.total_cents[o])  # always the whole total
         if kind == REFUNDED:
-            return simkit.json_object("amount", money, quoted=False)
+            return kit.json_object("amount", money, quoted=False)
         return pc.binary_join_element_wise(
             '{"amount":', money, ',"method":"', text(METHODS, pick[:, 0]), '"}', ""
         )
@@ -393,12 +393,12 @@ def _payload(drawn: _Orders, kind: int, o: np.ndarray) -> pa.Array:
         return text(["{}"], np.zeros(len(o), dtype=np.int64))
     if kind == NO_STOCK:
         line = drawn.line_sku[drawn.line_start[o] + pick[:, 6]]
-        return simkit.json_object("sku", text([sku for sku, _, _ in CATALOGUE], line), quoted=True)
+        return kit.json_object("sku", text([sku for sku, _, _ in CATALOGUE], line), quoted=True)
     if kind == SHIPPED:
         number = pc.binary_join_element_wise(
             text(TRACKING_PREFIX, pick[:, 3]), pa.array(pick[:, 7]).cast(pa.string()), ""
         )
-        return simkit.json_object("tracking_number", number, quoted=True)
+        return kit.json_object("tracking_number", number, quoted=True)
     key, values = {
         PAY_FAILED: ("reason", text(DECLINES, pick[:, 1])),
         RESERVED: ("warehouse", text(WAREHOUSES, pick[:, 2])),
@@ -407,7 +407,7 @@ def _payload(drawn: _Orders, kind: int, o: np.ndarray) -> pa.Array:
         SHIP_CANCELLED: ("reason", text(CUSTOMER_REASONS, pick[:, 5])),
         CANCELLED: ("reason", text([CANCEL_REASONS.get(f, "") for f in FLOWS], drawn.flow[o])),
     }[kind]
-    return simkit.json_object(key, values, quoted=True)
+    return kit.json_object(key, values, quoted=True)
 
 
 def _items(drawn: _Orders, o: np.ndarray) -> pa.Array:
@@ -419,9 +419,9 @@ def _items(drawn: _Orders, o: np.ndarray) -> pa.Array:
     head = [f'{{"sku":"{sku}","quantity":' for sku, _, _ in CATALOGUE]
     tail = [f',"unit_price":{price // 100}.{price % 100:02d}}}' for _, _, price in CATALOGUE]
     lines = pc.binary_join_element_wise(
-        simkit.pick(head, sku),
+        kit.pick(head, sku),
         pa.array(drawn.line_quantity[line]).cast(pa.string()),
-        simkit.pick(tail, sku),
+        kit.pick(tail, sku),
         "",
     )
     return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), lines), ",")

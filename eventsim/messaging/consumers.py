@@ -8,7 +8,7 @@ A redelivered event is then seen and skipped. The naive consumer applies every d
 The shop's two consumers (payments and inventory) react to ``OrderPlaced``: one charges
 the order's total, the other takes its lines out of stock.
 
->>> from eventsim.bus import message
+>>> from eventsim.messaging.bus import message
 >>> shop = open_shop({"SKU-001": 5})
 >>> charge = IdempotentConsumer(shop, "payments", payment_effect())
 >>> line = {"sku": "SKU-001", "quantity": 2, "unit_price": 24.9}
@@ -27,10 +27,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from eventsim.bus import NO_FAULTS, Broker, Faults
 from eventsim.domains.orders import OrderPlaced
 from eventsim.errors import InvalidArgument
 from eventsim.events import Event
+from eventsim.messaging.bus import NO_FAULTS, Broker, Faults
 from eventsim.store import transaction
 
 Effect = Callable[[duckdb.DuckDBPyConnection, Event], None]

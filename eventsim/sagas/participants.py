@@ -23,9 +23,9 @@ from decimal import Decimal
 from typing import ClassVar
 
 from eventsim.domains import orders
-from eventsim.domains.orders_sim import CARRIER_REJECTIONS, CARRIERS, DECLINES, TRACKING_PREFIX
 from eventsim.errors import InvalidArgument
 from eventsim.events import Event, NewEvent, caused_by
+from eventsim.sim.orders import CARRIER_REJECTIONS, CARRIERS, DECLINES, TRACKING_PREFIX
 from eventsim.store import EventStore
 
 STEPS = ("payment", "inventory", "shipping", "dispatch")

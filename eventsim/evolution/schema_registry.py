@@ -176,7 +176,7 @@ class SchemaRegistry:
 
 
 def money_event_schemas() -> list[dict[str, Any]]:
-    """The bank money events' three payload shapes (see ``eventsim.upcasting``), as schemas."""
+    """The bank money events' three payload shapes (see ``evolution.upcasting``), as schemas."""
     return [
         {"properties": {"amt": {"type": "string"}}, "required": ["amt"]},
         {"properties": {"amount_cents": {"type": "integer"}}, "required": ["amount_cents"]},

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eventsim.cqrs.projections import ProjectionRunner
 from eventsim.errors import InvalidArgument
-from eventsim.projections import ProjectionRunner
 
 
 @dataclass(frozen=True)

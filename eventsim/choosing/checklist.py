@@ -1,7 +1,7 @@
 """The checklist's content: the questions, the costs and the best practices.
 
 Pure data, each item linked to the course notebook that demonstrates it;
-``eventsim.patterns`` scores a system's answers against it.
+``eventsim.choosing.patterns`` scores a system's answers against it.
 """
 
 from __future__ import annotations

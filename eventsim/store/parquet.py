@@ -17,7 +17,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from eventsim import companion
 from eventsim.errors import EventSimError, InvalidDataset
 from eventsim.events import (
     BASE_PARSERS,
@@ -28,6 +27,7 @@ from eventsim.events import (
     EventTypes,
     field_kinds,
 )
+from eventsim.store import companion
 
 INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
 TEXT = ("VARCHAR", "JSON")

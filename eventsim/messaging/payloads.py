@@ -19,9 +19,9 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from eventsim.bus import message
 from eventsim.errors import EventSimError
 from eventsim.events import Event
+from eventsim.messaging.bus import message
 
 
 class UnknownOrder(EventSimError, LookupError):
