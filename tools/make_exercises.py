@@ -105,8 +105,14 @@ def assigned_names(source: str) -> list[str]:
 
 
 def stub_source(source: str, where: str) -> str:
-    """The solution's leading comment lines, then one ``name = ...`` line per answer name."""
+    """The solution's leading comment lines, then a stub for each answer, in order.
+
+    A top-level function keeps its signature and docstring and raises
+    ``NotImplementedError`` (checks report that as "not done yet"); every other name the
+    cell assigns becomes ``name = ...``.
+    """
     try:
+        tree = ast.parse(source)
         names = assigned_names(source)
     except SyntaxError as exc:
         raise ValueError(f"{where}: a solution cell must be plain Python ({exc})") from None
@@ -117,7 +123,25 @@ def stub_source(source: str, where: str) -> str:
         if not line.lstrip().startswith("#"):
             break
         comments.append(line)
-    return "\n".join(comments + [STUB_LINE.format(name=name) for name in names])
+    functions = {
+        node.name: function_stub(source, node)
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
+    stubs = [functions.get(name) or STUB_LINE.format(name=name) for name in names]
+    return "\n".join(comments + stubs)
+
+
+def function_stub(source: str, node: ast.FunctionDef) -> str:
+    """A function's decorators, signature and docstring, with a body still to write."""
+    lines = source.splitlines()
+    first = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+    body = node.body[0]
+    docstring = isinstance(body, ast.Expr) and isinstance(body.value, ast.Constant)
+    last = body.end_lineno if docstring and body.end_lineno else body.lineno - 1
+    indent = " " * body.col_offset
+    head = lines[first:last]
+    return "\n".join([*head, f"{indent}raise NotImplementedError  # your code here"]) + "\n"
 
 
 def learner_copy(solved: NotebookNode, name: str) -> NotebookNode:
