@@ -23,7 +23,7 @@ def test_a_scenario_fails_with_a_one_line_summary_when_the_events_differ() -> No
         )
 
     summary = str(failure.value).splitlines()[0]
-    assert "given 2 past event(s), when Withdraw: decide returned other events" == summary[:67]
+    assert "given 2 past event(s), when Withdraw: decide returned other events" == summary[:66]
     assert "31" not in summary
 
 
