@@ -3,7 +3,8 @@
 Everything here reads the event store with SQL (and, for the invariants, the
 participants' own books), so it checks what was written, not what the code meant to do.
 
->>> from eventsim import EventStore, saga
+>>> from eventsim import EventStore
+>>> from eventsim.sagas import saga
 >>> with EventStore() as store:
 ...     run = saga.run_choreographed(store, saga.make_orders(4, seed=2))
 ...     bool(invariants(store, run)["holds"].all())

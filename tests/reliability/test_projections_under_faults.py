@@ -16,7 +16,7 @@ import pytest
 from eventsim.cqrs import order_views as views
 from eventsim.cqrs.projections import ProjectionRunner
 from eventsim.messaging import bus
-from tests.test_projections import (
+from tests.cqrs.test_projections import (
     OrdersPerCustomer,
     assert_same_read_models,
     crashing,

@@ -12,7 +12,7 @@ from eventsim import InvalidArgument
 from eventsim.choosing import patterns
 from eventsim.choosing.patterns import CQRS, EDA, ES, Pattern
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 KEYS = list(patterns.QUESTIONS)
 
 answer_sets = st.fixed_dictionaries({key: st.booleans() for key in KEYS})
