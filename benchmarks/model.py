@@ -17,7 +17,7 @@ import numpy as np
 
 from benchmarks.harness import Timing
 from eventsim import EventStore
-from eventsim.domains import bank
+from eventsim.sim import bank as bank_sim
 
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -114,7 +114,7 @@ def millis(timing: Timing, note: str = "") -> Figure:
 
 def bank_batches(ctx: Context, chunk_rows: int) -> Any:
     # ~100 events per account: 1 opening, ~99 transactions, a few closings.
-    return bank.simulate_batches(
+    return bank_sim.simulate_batches(
         ctx.accounts,
         seed=ctx.seed,
         start=START,

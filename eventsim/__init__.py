@@ -4,6 +4,7 @@ Generate a seeded event stream, load it into an embedded DuckDB event store, rep
 travel through time, and compare it with a state-based model.
 """
 
+from eventsim.catalog import EventStore
 from eventsim.domains import bank, orders
 from eventsim.errors import (
     ConcurrencyError,
@@ -18,7 +19,6 @@ from eventsim.errors import (
 )
 from eventsim.events import DomainEvent, Event, NewEvent, TickingClock, caused_by, seeded_ids
 from eventsim.replay import all_states, fold, history, state_at
-from eventsim.store import EventStore
 from eventsim.store.parquet import data_file
 
 __version__ = "0.1.0"

@@ -18,11 +18,12 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from eventsim import replay
+from eventsim.catalog import EventStore
 from eventsim.domains import DOMAINS
 from eventsim.errors import EventSimError, InvalidArgument
 from eventsim.events import to_jsonable
-from eventsim.sim import kit
-from eventsim.store import EventStore, parquet
+from eventsim.sim import SIMULATORS, kit
+from eventsim.store import parquet
 
 
 class UsageError(EventSimError):
@@ -97,7 +98,7 @@ def _generate(args: argparse.Namespace) -> int:
     options = {"transactions": args.transactions} if args.transactions is not None else {}
     if options and args.domain != "bank":
         raise UsageError(f"--transactions does not apply to {args.domain}")
-    module = DOMAINS[args.domain]
+    module = SIMULATORS[args.domain]
     batches = module.simulate_batches(
         size, seed=args.seed, start=args.start, days=args.days, **options
     )

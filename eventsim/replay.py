@@ -13,10 +13,11 @@ from typing import Any
 
 import pandas as pd
 
+from eventsim.catalog import EventStore
 from eventsim.domains import DOMAINS, EVENT_TYPES, domain_of
 from eventsim.errors import InvalidArgument
 from eventsim.events import DomainEvent, Event, check_timestamp
-from eventsim.store import EventStore
+from eventsim.sql import STATE_SQL
 
 # Stored times are < 2100-01-01 (events.LATEST), so "<= this" takes every event, even one
 # in the last second of 2099.
@@ -86,4 +87,4 @@ def all_states(store: EventStore, domain: str, *, as_of: datetime | None = None)
     if domain not in DOMAINS:
         raise InvalidArgument(f"unknown domain {domain!r}; choose one of {sorted(DOMAINS)}")
     moment = LATEST_SQL_TIME if as_of is None else check_timestamp(as_of, "as_of")
-    return store.sql(DOMAINS[domain].STATE_SQL, [moment])
+    return store.sql(STATE_SQL[domain], [moment])

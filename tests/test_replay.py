@@ -24,7 +24,9 @@ from eventsim import (
     history,
     state_at,
 )
-from eventsim.domains import DOMAINS, bank
+from eventsim.domains import bank
+from eventsim.sim import SIMULATORS
+from eventsim.sim import bank as bank_sim
 from tests.conftest import START
 from tests.strategies import seeds
 
@@ -39,7 +41,7 @@ def simulated(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> EventStore:
     path = tmp_path_factory.mktemp("replay") / "bank.parquet"
-    bank.simulate(40, seed=request.param, days=30, close_rate=0.4).to_pandas().to_parquet(path)
+    bank_sim.simulate(40, seed=request.param, days=30, close_rate=0.4).to_pandas().to_parquet(path)
     store = EventStore()
     store.load_parquet(path)
     request.addfinalizer(store.close)
@@ -207,7 +209,7 @@ def _comparable(value: object) -> object:
 def test_for_any_seed_and_moment_the_evolve_and_sql_replays_agree(
     domain: str, seed: int, size: int, hours: int
 ) -> None:
-    simulated = DOMAINS[domain].simulate(size, seed=seed, days=30)
+    simulated = SIMULATORS[domain].simulate(size, seed=seed, days=30)
     with tempfile.TemporaryDirectory() as folder, EventStore() as store:
         pq.write_table(simulated, f"{folder}/events.parquet")
         store.load_parquet(f"{folder}/events.parquet")

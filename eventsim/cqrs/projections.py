@@ -27,10 +27,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from eventsim.catalog import EventStore
 from eventsim.cqrs.order_views import ORDER_VIEWS, SqlProjection
 from eventsim.errors import InvalidArgument
 from eventsim.events import Event, to_jsonable
-from eventsim.store import EventStore, transaction
+from eventsim.store import transaction
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS projection_checkpoints (

@@ -1,4 +1,6 @@
-"""Bank accounts: the event-sourced model and its state-based twin (simulator: bank_sim).
+"""Bank accounts: the event-sourced model and its state-based twin.
+
+Its simulator is ``eventsim.sim.bank``; its SQL fold, ``eventsim.sql.bank``.
 
 Rules: amounts are positive, finite and in cents; no overdraft; an account closes only
 at a zero balance; nothing happens to a closed account.
@@ -18,10 +20,6 @@ from decimal import Decimal
 
 from eventsim.errors import DomainError, InvalidEvent
 from eventsim.events import DomainEvent, parse_money
-
-# The simulator lives in its own module (a second idea); "as" marks a re-export.
-from eventsim.sim.bank import simulate as simulate
-from eventsim.sim.bank import simulate_batches as simulate_batches
 
 Money = Decimal  # the annotation "Money" makes DomainEvent.from_data parse an exact amount
 
@@ -193,26 +191,3 @@ class AccountsTable:
             case CloseAccount():
                 row["status"] = "closed"
         self.rows[account_id] = row
-
-
-# SQL fold of every account as of a time (parameter 1), for replay.all_states. It sums the
-# typed companion (eventsim.store.companion), not the JSON; only the owner is read from the
-# payload, of the opening events alone.
-STATE_SQL = """
-WITH folded AS (
-    SELECT stream_id,
-           -- two filtered sums: cheaper than a signed product per row
-           coalesce(sum(amount) FILTER (WHERE event_type = 'MoneyDeposited'), 0)
-               - coalesce(sum(amount) FILTER (WHERE event_type = 'MoneyWithdrawn'), 0)
-               AS balance,
-           CASE WHEN bool_or(event_type = 'AccountClosed') THEN 'closed' ELSE 'open' END
-               AS status,
-           CAST(max(version) AS INTEGER) AS version
-    FROM event_typed WHERE timestamp <= $1 GROUP BY stream_id),
-opened AS (
-    SELECT stream_id, data->>'owner' AS owner FROM event_store
-    WHERE version = 1 AND event_type = 'AccountOpened' AND timestamp <= $1)
-SELECT stream_id AS account_id, owner, balance, status, version
-FROM folded JOIN opened USING (stream_id)
-ORDER BY stream_id
-"""

@@ -26,12 +26,6 @@ from typing import Any, ClassVar
 from eventsim.errors import DomainError, InvalidEvent
 from eventsim.events import DomainEvent, Parser, parse_money
 
-# The simulator lives in its own module (it is a second idea); "as" marks a re-export.
-from eventsim.sim.orders import CATALOGUE as CATALOGUE
-from eventsim.sim.orders import FLOWS as FLOWS
-from eventsim.sim.orders import simulate as simulate
-from eventsim.sim.orders import simulate_batches as simulate_batches
-
 Money = Decimal  # the annotation "Money" makes DomainEvent.from_data parse an exact amount
 LINE_KEYS = ("quantity", "sku", "unit_price")
 
@@ -87,46 +81,11 @@ class OrderEvent(DomainEvent):
     FIELD_PARSERS: ClassVar[Mapping[str, Parser]] = {"LineItems": parse_items}
 
 
-# True only where ``parse_items`` and the total check certainly accept the payload: a
-# load runs it over every OrderPlaced row and parses just the rest in Python (for the
-# exact message). It may refuse a valid payload (huge numbers, unusual SKUs), never
-# accept an invalid one; the tests hold it to that. Factors are at most 16 digits
-# (DECIMAL(18, 2); a larger number turns NULL and the row goes to Python), so their
-# DECIMAL(38, 4) products, and sums of up to a million lines, cannot overflow.
-ORDER_PLACED_SQL_VALID = """
-json_type(data, '$.items') = 'ARRAY'
-AND list_aggregate(list_transform(CAST(json_extract(data, '$.items') AS JSON[]), lambda line:
-        json_type(line) = 'OBJECT'
-        AND list_sort(json_keys(line)) = ['quantity', 'sku', 'unit_price']
-        AND json_type(line, '$.sku') = 'VARCHAR'
-        AND regexp_full_match(json_extract_string(line, '$.sku'), '[A-Za-z0-9][A-Za-z0-9._-]*')
-        AND json_type(line, '$.quantity') IN ('BIGINT', 'UBIGINT')
-        AND TRY_CAST(json_extract_string(line, '$.quantity') AS BIGINT) BETWEEN 1 AND 1000000
-        AND json_type(line, '$.unit_price') IN ('BIGINT', 'UBIGINT', 'DOUBLE')
-        AND TRY_CAST(json_extract_string(line, '$.unit_price') AS DOUBLE) > 0
-        AND TRY_CAST(json_extract_string(line, '$.unit_price') AS DOUBLE) < 1e12
-        AND TRY_CAST(json_extract_string(line, '$.unit_price') AS DOUBLE)
-            = round(TRY_CAST(json_extract_string(line, '$.unit_price') AS DOUBLE), 2)),
-    'bool_and')
-AND json_array_length(data, '$.items') >= 1
-AND len(list_distinct(list_transform(CAST(json_extract(data, '$.items') AS JSON[]),
-        lambda line: json_extract_string(line, '$.sku')))) = json_array_length(data, '$.items')
-AND TRY_CAST(json_extract_string(data, '$.total') AS DOUBLE) < 1e12
-AND list_sum(list_transform(CAST(json_extract(data, '$.items') AS JSON[]), lambda line:
-        CAST(TRY_CAST(json_extract_string(line, '$.quantity') AS DECIMAL(18, 2))
-             AS DECIMAL(38, 2))
-        * TRY_CAST(json_extract_string(line, '$.unit_price') AS DECIMAL(18, 2))))
-    = TRY_CAST(json_extract_string(data, '$.total') AS DECIMAL(38, 2))
-"""
-
-
 @dataclass(frozen=True)
 class OrderPlaced(OrderEvent):
     customer_id: str
     items: LineItems
     total: Money
-
-    SQL_VALID: ClassVar[str] = ORDER_PLACED_SQL_VALID
 
     def __post_init__(self) -> None:
         # Checked here, not only in decide: a stored or loaded event must be consistent too.
@@ -541,34 +500,3 @@ class OrdersTable:
             case CancelOrder():
                 row["status"] = "cancelled"
         self.rows[order_id] = row
-
-
-# SQL fold of every order as of a time (parameter 1), for replay.all_states. The status
-# is the one the stream's last event leaves it in, as in STATUS_AFTER.
-STATE_SQL = """
-SELECT stream_id AS order_id,
-       any_value(data->>'customer_id') FILTER (WHERE event_type = 'OrderPlaced') AS customer_id,
-       CASE arg_max(event_type, version)
-           WHEN 'OrderPlaced' THEN 'placed' WHEN 'PaymentCharged' THEN 'paid'
-           WHEN 'PaymentFailed' THEN 'payment_failed' WHEN 'InventoryReserved' THEN 'reserved'
-           WHEN 'InventoryReservationFailed' THEN 'out_of_stock'
-           WHEN 'ShipmentCreated' THEN 'shipment_created'
-           WHEN 'ShipmentFailed' THEN 'shipment_failed' WHEN 'OrderShipped' THEN 'shipped'
-           WHEN 'OrderDelivered' THEN 'delivered' WHEN 'OrderCancelled' THEN 'cancelled'
-           ELSE 'compensating' END AS status,
-       any_value(CAST(data->>'total' AS DECIMAL(38, 2)))
-           FILTER (WHERE event_type = 'OrderPlaced') AS total,
-       coalesce(sum(CAST(data->>'amount' AS DECIMAL(38, 2))
-                    * CASE event_type WHEN 'PaymentRefunded' THEN -1 ELSE 1 END)
-                FILTER (WHERE event_type IN ('PaymentCharged', 'PaymentRefunded')), 0) AS paid,
-       CASE arg_max(event_type, version)
-                FILTER (WHERE event_type IN ('InventoryReserved', 'InventoryReleased'))
-           WHEN 'InventoryReserved' THEN arg_max(data->>'warehouse', version)
-                FILTER (WHERE event_type = 'InventoryReserved') END AS warehouse,
-       CAST(max(version) AS INTEGER) AS version
-FROM event_store
-WHERE timestamp <= ? AND stream_id IN (
-    SELECT stream_id FROM event_store WHERE version = 1 AND event_type = 'OrderPlaced')
-GROUP BY stream_id
-ORDER BY stream_id
-"""

@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from eventsim.catalog import EventStore
 from eventsim.domains import DOMAINS, EVENT_TYPES, bank, domain_of, orders
 from eventsim.errors import InvalidArgument, StreamNotFound
 from eventsim.events import (
@@ -38,7 +39,7 @@ from eventsim.events import (
     check_timestamp,
     seeded_ids,
 )
-from eventsim.store import COLUMNS, EventStore
+from eventsim.store import COLUMNS
 
 STATE_SCHEMA = 1  # the shape of the JSON in ``state``; bump it when a state class changes
 SNAPSHOT_SQL = """

@@ -30,11 +30,11 @@ from typing import Any
 
 import pandas as pd
 
+from eventsim.catalog import EventStore
 from eventsim.domains import EVENT_TYPES, bank
 from eventsim.errors import InvalidEvent
 from eventsim.events import DomainEvent, Event, EventTypes, NewEvent
 from eventsim.replay import fold
-from eventsim.store import EventStore
 
 SCHEMA_VERSION = "schema_version"  # the metadata key (events.py's convention)
 Payload = dict[str, Any]

@@ -28,11 +28,13 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
+from eventsim.catalog import EventStore
 from eventsim.domains import DOMAINS
 from eventsim.errors import EventSimError, InvalidArgument
 from eventsim.events import DomainEvent, Event, NewEvent, check_timestamp
 from eventsim.replay import fold
-from eventsim.store import EventStore, remove_streams
+from eventsim.sql import STATE_SQL
+from eventsim.store import remove_streams
 
 ARCHIVE_SQL = """
 CREATE TABLE IF NOT EXISTS archived_streams (
@@ -244,7 +246,7 @@ def all_states_over(
         raise InvalidArgument(f"unknown domain {domain!r}; choose one of {sorted(DOMAINS)}")
     moment = check_timestamp(as_of, "as_of")
     if not files:
-        return store.sql(DOMAINS[domain].STATE_SQL, [moment])
+        return store.sql(STATE_SQL[domain], [moment])
     _cold_view(store, files)
     return store.sql(STATES_OVER_HOT_AND_COLD[domain], [moment])
 
@@ -280,7 +282,7 @@ def over_hot_and_cold(query: str) -> str:
 
 STREAM_SQL = "SELECT * FROM event_store WHERE stream_id = ? ORDER BY version"
 STREAM_OVER_HOT_AND_COLD = over_hot_and_cold(STREAM_SQL)
-STATES_OVER_HOT_AND_COLD = {name: over_hot_and_cold(d.STATE_SQL) for name, d in DOMAINS.items()}
+STATES_OVER_HOT_AND_COLD = {name: over_hot_and_cold(sql) for name, sql in STATE_SQL.items()}
 
 
 def _cold_view(store: EventStore, files: Sequence[str]) -> None:

@@ -20,11 +20,11 @@ from typing import Any
 
 import pandas as pd
 
+from eventsim.catalog import EventStore
 from eventsim.domains import bank, orders
 from eventsim.errors import InvalidArgument
 from eventsim.events import DomainEvent, Event, as_new_event, caused_by
 from eventsim.replay import fold, state_at
-from eventsim.store import EventStore
 
 # Each event with its cause: the cause's type and stream come from a self-join on the id.
 FLOW_SQL = """

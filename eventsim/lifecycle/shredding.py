@@ -35,9 +35,9 @@ from pathlib import Path
 
 import duckdb
 
+from eventsim.catalog import EventStore
 from eventsim.errors import EventSimError, InvalidArgument
 from eventsim.events import DomainEvent, Event, NewEvent, as_new_event
-from eventsim.store import EventStore
 
 KEYS_SQL = """
 CREATE TABLE IF NOT EXISTS subject_keys (

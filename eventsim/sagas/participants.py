@@ -22,11 +22,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
+from eventsim.catalog import EventStore
 from eventsim.domains import orders
 from eventsim.errors import InvalidArgument
 from eventsim.events import Event, NewEvent, caused_by
 from eventsim.sim.orders import CARRIER_REJECTIONS, CARRIERS, DECLINES, TRACKING_PREFIX
-from eventsim.store import EventStore
 
 STEPS = ("payment", "inventory", "shipping", "dispatch")
 """The steps that can fail, in saga order (dispatch: the carrier collects the parcel)."""

@@ -19,10 +19,10 @@ from decimal import Decimal
 
 import pandas as pd
 
+from eventsim.catalog import EventStore
 from eventsim.errors import InvalidArgument
 from eventsim.sagas.participants import Inventory, Participant, Payments, Shipping, Shop
 from eventsim.sagas.saga import CHOREOGRAPHY, ORCHESTRATION, Orchestrator, SagaError, SagaRun
-from eventsim.store import EventStore
 
 FAILED_STEP = {
     "PaymentFailed": "payment",

@@ -29,6 +29,7 @@ from decimal import Decimal
 from functools import partial
 from typing import ClassVar
 
+from eventsim.catalog import EventStore
 from eventsim.domains import orders
 from eventsim.errors import DomainError, InvalidArgument
 from eventsim.events import Event, check_stream_id, check_timestamp
@@ -43,7 +44,6 @@ from eventsim.sagas.participants import (
 )
 from eventsim.sagas.participants import SagaOrder as SagaOrder
 from eventsim.sim.orders import CATALOGUE
-from eventsim.store import EventStore
 
 START = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 ORCHESTRATION, CHOREOGRAPHY = "orchestration", "choreography"

@@ -1,5 +1,9 @@
-"""The store kernel: the event store contract and its DuckDB backend."""
+"""The store kernel: the event store contract and its DuckDB backend.
 
-from eventsim.store.duckdb_store import COLUMNS, EventStore, remove_streams, transaction
+It knows no domain: the event types it accepts (and any SQL load checks) are handed in.
+"""
 
-__all__ = ["COLUMNS", "EventStore", "remove_streams", "transaction"]
+from eventsim.store.contract import EventStoreContract
+from eventsim.store.duckdb_store import COLUMNS, DuckDBEventStore, remove_streams, transaction
+
+__all__ = ["COLUMNS", "DuckDBEventStore", "EventStoreContract", "remove_streams", "transaction"]

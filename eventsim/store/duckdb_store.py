@@ -7,10 +7,16 @@ make the write path cheap without scanning the log: ``event_streams`` (each stre
 head: version and last timestamp, like Marten's ``mt_streams``) and ``event_log`` (the
 last position). All change in the same transaction as the events they describe.
 
->>> from eventsim.events import NewEvent
->>> with EventStore() as store:
-...     store.append("account-42", [NewEvent("AccountOpened", {"owner": "Ada"})],
-...                  expected_version=0)
+The kernel knows no domain; it is handed the event types it accepts:
+
+>>> from dataclasses import dataclass
+>>> from eventsim.events import DomainEvent, EventTypes, NewEvent
+>>> @dataclass(frozen=True)
+... class Noted(DomainEvent):
+...     text: str
+>>> NOTES = EventTypes({"Noted": Noted})
+>>> with DuckDBEventStore(event_types=NOTES) as store:
+...     store.append("note-1", [NewEvent("Noted", {"text": "hello"})], expected_version=0)
 1
 """
 
@@ -20,7 +26,7 @@ import gc
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
@@ -31,7 +37,6 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from eventsim.domains import EVENT_TYPES
 from eventsim.errors import (
     ConcurrencyError,
     DuplicateEventId,
@@ -93,8 +98,13 @@ def _write_lock(path: str) -> threading.RLock:
         return _FILE_LOCKS.setdefault(key, threading.RLock())
 
 
-class EventStore:
+class DuckDBEventStore:
     """An event store in a DuckDB file, or in memory (the default).
+
+    ``event_types`` is the registry of the event types it accepts (the kernel knows no
+    domain: ``eventsim.catalog.EventStore`` hands it the course's); ``load_checks`` maps
+    an event type to a SQL condition that vouches for a loaded payload (see
+    ``eventsim.store.parquet``).
 
     Use one ``EventStore`` per thread; several may open the same file in one process.
     ``clock`` and ``new_id`` supply the timestamp and id of events that bring none;
@@ -107,7 +117,8 @@ class EventStore:
         *,
         clock: Callable[[], datetime] | None = None,
         new_id: Callable[[], uuid.UUID] = uuid.uuid4,
-        event_types: EventTypes | None = None,
+        event_types: EventTypes,
+        load_checks: Mapping[str, str] | None = None,
     ) -> None:
         self.path = str(path)
         _refuse_foreign_file(self.path)
@@ -124,7 +135,8 @@ class EventStore:
         self._lock = _write_lock(self.path)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._new_id = new_id
-        self.event_types = event_types or EVENT_TYPES
+        self.event_types = event_types
+        self.load_checks = dict(load_checks or {})
         with self._lock:
             companion.rebuild_if_stale(self._con, self.event_types)
 
@@ -139,7 +151,7 @@ class EventStore:
         self.close()
 
     def __repr__(self) -> str:
-        return f"EventStore({self.path!r})"
+        return f"{type(self).__name__}({self.path!r})"
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -349,7 +361,7 @@ class EventStore:
     def load_parquet(self, path: str | Path) -> int:
         """Append every event of a Parquet file, checked like ``append``; all or nothing."""
         with self._lock:
-            return parquet.load_parquet(self._con, Path(path), self.event_types)
+            return parquet.load_parquet(self._con, Path(path), self.event_types, self.load_checks)
 
     def export_parquet(self, path: str | Path) -> int:
         """Write the whole log, in commit order, to a Parquet file; return the row count."""
@@ -379,7 +391,9 @@ def remove_streams(
     caller's (so that the archive's own writes commit with it) pass
     ``own_transaction=False``.
 
-    >>> with EventStore() as store:
+    >>> from eventsim.domains.bank import AccountOpened
+    >>> types = EventTypes({"AccountOpened": AccountOpened})
+    >>> with DuckDBEventStore(event_types=types) as store:
     ...     store.append("account-1", [NewEvent("AccountOpened", {"owner": "Ada"})],
     ...                  expected_version=0)
     ...     remove_streams(store.connection, ["account-1"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import duckdb
@@ -172,8 +172,17 @@ SET version = excluded.version, last_timestamp = excluded.last_timestamp
 """
 
 
-def load_parquet(con: duckdb.DuckDBPyConnection, path: Path, types: EventTypes) -> int:
-    """Check and append a Parquet file of events; return how many were appended."""
+def load_parquet(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    types: EventTypes,
+    checks: Mapping[str, str] | None = None,
+) -> int:
+    """Check and append a Parquet file of events; return how many were appended.
+
+    ``checks``: per event type, a SQL condition over ``data`` that vouches for a payload
+    (e.g. ``eventsim.sql.LOAD_CHECKS``); rows it does not vouch for are parsed in Python.
+    """
     if not path.is_file():
         raise InvalidDataset(f"no Parquet file at {str(path)!r}; check the path")
     _check_columns(con, path)
@@ -183,7 +192,7 @@ def load_parquet(con: duckdb.DuckDBPyConnection, path: Path, types: EventTypes) 
         (count,) = con.execute("SELECT count(*) FROM _incoming").fetchall()[0]
         if count == 0:
             raise InvalidDataset(f"{path} holds no events; nothing to load")
-        _check_rows(con, path, types)
+        _check_rows(con, path, types, checks or {})
         (position,) = con.execute("SELECT position FROM event_log").fetchall()[0]
         con.execute(INSERT_SQL, [position])
         companion.insert_from(con, "incoming", types)
@@ -226,7 +235,9 @@ def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             )
 
 
-def _check_rows(con: duckdb.DuckDBPyConnection, path: Path, types: EventTypes) -> None:
+def _check_rows(
+    con: duckdb.DuckDBPyConnection, path: Path, types: EventTypes, checks: Mapping[str, str]
+) -> None:
     limit = MAX_PAYLOAD_BYTES
     params = [STREAM_ID_PATTERN.pattern, types.names(), limit, limit, EARLIEST, LATEST]
     _raise_first(_first(con.execute(STORED_ID_SQL)), path)
@@ -240,7 +251,7 @@ def _check_rows(con: duckdb.DuckDBPyConnection, path: Path, types: EventTypes) -
         _raise_first(_first(con.execute(FIELD_CHECK_SQL, [WHITESPACE])), path)
     finally:
         con.unregister("_fields")
-    _check_custom_payloads(con, path, types)
+    _check_custom_payloads(con, path, types, checks)
 
 
 def _field_table(types: EventTypes) -> pa.Table:
@@ -257,9 +268,11 @@ def _field_table(types: EventTypes) -> pa.Table:
     return pa.Table.from_pylist(rows)
 
 
-def _check_custom_payloads(con: duckdb.DuckDBPyConnection, path: Path, types: EventTypes) -> None:
+def _check_custom_payloads(
+    con: duckdb.DuckDBPyConnection, path: Path, types: EventTypes, checks: Mapping[str, str]
+) -> None:
     """Fields with a domain's own parser (e.g. order lines) are checked by that parser,
-    on the rows the type's ``SQL_VALID`` (if it has one) does not vouch for."""
+    on the rows the type's SQL check (if it has one) does not vouch for."""
     custom = [
         n for n in types.names() if set(field_kinds(types.get(n)).values()) - set(BASE_PARSERS)
     ]
@@ -267,8 +280,8 @@ def _check_custom_payloads(con: duckdb.DuckDBPyConnection, path: Path, types: Ev
         return
     rows = []
     for name in custom:
-        # A type's own SQL_VALID (a constant of its class) spares Python the rows it passes.
-        valid = getattr(types.get(name), "SQL_VALID", "false")
+        # The type's SQL check (handed in, a package constant) spares Python the rows it passes.
+        valid = checks.get(name, "false")
         query = f"SELECT row, stream_id, version, event_type, data FROM _incoming WHERE event_type = ? AND NOT coalesce(({valid}), false)"  # noqa: S608, E501 (constant)
         rows += con.execute(query, [name]).fetchall()
     for row, stream_id, version, event_type, data in sorted(rows):

@@ -15,9 +15,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from eventsim import plots
+from eventsim.catalog import EventStore
 from eventsim.errors import InvalidArgument
 from eventsim.replay import history
-from eventsim.store import EventStore
 from eventsim.widgets.figures import png_output, text_output
 
 CENT = Decimal("0.01")

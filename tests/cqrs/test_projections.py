@@ -17,11 +17,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eventsim import Event, EventStore, InvalidArgument, all_states, data_file, fold, orders
+from eventsim import Event, EventStore, InvalidArgument, all_states, data_file, fold
 from eventsim.cqrs import order_views as views
 from eventsim.cqrs.order_views import SqlProjection
 from eventsim.cqrs.projections import ProjectionRunner, PythonProjection, UnknownProjection
 from eventsim.domains import bank
+from eventsim.sim import orders as orders_sim
 from tests.conftest import reproducible_store
 
 NAMES = [p.name for p in views.ORDER_VIEWS]
@@ -31,7 +32,7 @@ NAMES = [p.name for p in views.ORDER_VIEWS]
 def orders_file(count: int, seed: int) -> Path:
     """A small simulated orders data set, written once per (count, seed)."""
     path = Path(tempfile.mkdtemp(prefix="projections-")) / "orders.parquet"
-    orders.simulate(count, seed=seed, days=20).to_pandas().to_parquet(path)
+    orders_sim.simulate(count, seed=seed, days=20).to_pandas().to_parquet(path)
     return path
 
 

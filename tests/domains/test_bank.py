@@ -16,6 +16,7 @@ from eventsim import DomainError, EventSimError, EventStore, TickingClock, seede
 from eventsim.domains import bank
 from eventsim.events import DomainEvent
 from eventsim.replay import state_at
+from eventsim.sim import bank as bank_sim
 from eventsim.sim import kit as simkit
 from tests.conftest import START
 from tests.strategies import WITHDRAW_ALL, amounts, bad_amounts, command_sequences, seeds
@@ -200,7 +201,7 @@ simulations = st.fixed_dictionaries(
 def test_every_simulated_stream_replays_through_decide_without_an_overdraft(
     options: dict[str, object],
 ) -> None:
-    table = bank.simulate(**options)  # type: ignore[arg-type]
+    table = bank_sim.simulate(**options)  # type: ignore[arg-type]
     streams: dict[str, list[dict[str, object]]] = defaultdict(list)
     for row in table.to_pylist():
         streams[str(row["stream_id"])].append(row)
@@ -219,7 +220,7 @@ def test_every_simulated_stream_replays_through_decide_without_an_overdraft(
 @FAST
 @given(seed=seeds, accounts=st.integers(1, 30))
 def test_the_same_seed_gives_the_same_table(seed: int, accounts: int) -> None:
-    assert bank.simulate(accounts, seed=seed).equals(bank.simulate(accounts, seed=seed))
+    assert bank_sim.simulate(accounts, seed=seed).equals(bank_sim.simulate(accounts, seed=seed))
 
 
 @FAST
@@ -227,19 +228,19 @@ def test_the_same_seed_gives_the_same_table(seed: int, accounts: int) -> None:
 def test_the_chunk_size_does_not_change_the_table(
     seed: int, accounts: int, chunk_rows: int
 ) -> None:
-    whole = bank.simulate(accounts, seed=seed)
-    batches = list(bank.simulate_batches(accounts, seed=seed, chunk_rows=chunk_rows))
+    whole = bank_sim.simulate(accounts, seed=seed)
+    batches = list(bank_sim.simulate_batches(accounts, seed=seed, chunk_rows=chunk_rows))
     assert all(batch.num_rows <= chunk_rows for batch in batches)
     assert whole.equals(pa.Table.from_batches(batches, schema=simkit.SCHEMA))
 
 
 def test_different_seeds_give_different_ids() -> None:
-    one, two = bank.simulate(5, seed=1), bank.simulate(5, seed=2)
+    one, two = bank_sim.simulate(5, seed=1), bank_sim.simulate(5, seed=2)
     assert not set(one["event_id"].to_pylist()) & set(two["event_id"].to_pylist())
 
 
 def test_a_simulated_table_is_in_commit_order_with_the_canonical_schema() -> None:
-    table = bank.simulate(30, seed=4)
+    table = bank_sim.simulate(30, seed=4)
     times = table["timestamp"].to_pylist()
     assert simkit.SCHEMA == table.schema
     assert sorted(times) == times
@@ -261,12 +262,12 @@ def test_a_simulated_table_is_in_commit_order_with_the_canonical_schema() -> Non
 def test_simulate_refuses_bad_options_by_value(options: dict[str, object], named: str) -> None:
     arguments = {"accounts": 5, "seed": 1, **options}
     with pytest.raises(EventSimError) as caught:
-        bank.simulate(**arguments)  # type: ignore[arg-type]
+        bank_sim.simulate(**arguments)  # type: ignore[arg-type]
     assert named in str(caught.value)
 
 
 def test_a_simulation_starts_at_its_start_and_never_reads_the_clock() -> None:
     start = datetime(2030, 6, 1, tzinfo=UTC)
-    table = bank.simulate(10, seed=9, start=start, days=5)
+    table = bank_sim.simulate(10, seed=9, start=start, days=5)
     times = table["timestamp"].to_pylist()
     assert start <= min(times) and max(times) < datetime(2030, 6, 7, tzinfo=UTC)

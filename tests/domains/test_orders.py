@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eventsim.catalog import EventStore
 from eventsim.domains import orders
 from eventsim.domains.orders import (
     CancelOrder,
@@ -52,7 +53,7 @@ from eventsim.events import DomainEvent, NewEvent
 from eventsim.replay import all_states, state_at
 from eventsim.sim import kit as simkit
 from eventsim.sim import orders as orders_sim
-from eventsim.store import EventStore
+from eventsim.sql import orders as orders_sql
 
 LINES = (LineItem("SKU-001", 2, Decimal("24.90")), LineItem("SKU-003", 1, Decimal("12.50")))
 TOTAL = Decimal("62.30")
@@ -381,7 +382,7 @@ def test_evolve_walks_each_flow_through_its_statuses(flow: str, statuses: list[s
         actual.append(state.status)
 
     assert statuses == actual
-    assert list(orders.FLOWS[flow]) == [type(e).__name__ for e in events]
+    assert list(orders_sim.FLOWS[flow]) == [type(e).__name__ for e in events]
 
 
 @pytest.mark.parametrize(
@@ -570,7 +571,7 @@ def test_the_store_refuses_a_bad_order_placed_payload(data: dict[str, Any]) -> N
 # -- the simulator ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def table() -> pa.Table:
-    return orders.simulate(1500, seed=11, days=30)
+    return orders_sim.simulate(1500, seed=11, days=30)
 
 
 @pytest.fixture(scope="module")
@@ -583,15 +584,15 @@ def streams(table: pa.Table) -> dict[str, list[dict[str, Any]]]:
 
 def test_the_simulator_writes_exactly_the_domain_s_event_types() -> None:
     assert set(orders.EVENT_TYPES) == set(orders_sim.TYPES)
-    assert set(orders.EVENT_TYPES) == {t for flow in orders.FLOWS.values() for t in flow}
+    assert set(orders.EVENT_TYPES) == {t for flow in orders_sim.FLOWS.values() for t in flow}
 
 
 def test_the_same_seed_gives_the_same_table(table: pa.Table) -> None:
-    assert table.equals(orders.simulate(1500, seed=11, days=30))
+    assert table.equals(orders_sim.simulate(1500, seed=11, days=30))
 
 
 def test_another_seed_gives_another_table(table: pa.Table) -> None:
-    assert not table.equals(orders.simulate(1500, seed=12, days=30))
+    assert not table.equals(orders_sim.simulate(1500, seed=12, days=30))
 
 
 def test_the_simulated_table_has_the_canonical_schema(table: pa.Table) -> None:
@@ -671,11 +672,11 @@ def test_every_stream_follows_one_flow_and_every_flow_occurs(
     complete: Counter[str] = Counter()
     for events in streams.values():
         types = tuple(e["event_type"] for e in events)
-        flows = [name for name, flow in orders.FLOWS.items() if flow[: len(types)] == types]
+        flows = [name for name, flow in orders_sim.FLOWS.items() if flow[: len(types)] == types]
         assert flows, types
-        complete.update(name for name in flows if orders.FLOWS[name] == types)
+        complete.update(name for name in flows if orders_sim.FLOWS[name] == types)
 
-    assert set(orders.FLOWS) == set(complete)
+    assert set(orders_sim.FLOWS) == set(complete)
     assert complete["happy"] > sum(complete.values()) / 2
 
 
@@ -722,28 +723,28 @@ def test_most_orders_are_placed_in_business_hours(table: pa.Table) -> None:
 
 
 def test_chunked_output_equals_the_one_shot_table(table: pa.Table) -> None:
-    batches = list(orders.simulate_batches(1500, seed=11, days=30, chunk_rows=997))
+    batches = list(orders_sim.simulate_batches(1500, seed=11, days=30, chunk_rows=997))
 
     assert all(simkit.SCHEMA == b.schema and b.num_rows <= 997 for b in batches)
     assert table.equals(pa.Table.from_batches(batches))
 
 
 def test_with_no_failures_every_order_takes_the_happy_path() -> None:
-    table = orders.simulate(
+    table = orders_sim.simulate(
         200, seed=3, payment_failure=0, out_of_stock=0, carrier_rejection=0, customer_cancel=0
     )
 
-    assert set(orders.FLOWS["happy"]) >= set(table.column("event_type").to_pylist())
+    assert set(orders_sim.FLOWS["happy"]) >= set(table.column("event_type").to_pylist())
 
 
 def test_a_rate_outside_zero_to_one_is_refused() -> None:
     with pytest.raises(InvalidArgument, match="1.5"):
-        orders.simulate(10, seed=1, out_of_stock=1.5)
+        orders_sim.simulate(10, seed=1, out_of_stock=1.5)
 
 
 def test_a_naive_start_is_refused() -> None:
     with pytest.raises(InvalidArgument, match="timezone"):
-        orders.simulate(10, seed=1, start=datetime(2024, 1, 1))
+        orders_sim.simulate(10, seed=1, start=datetime(2024, 1, 1))
 
 
 # -- into the store and back -----------------------------------------------------------
@@ -788,7 +789,7 @@ def test_the_sql_fold_sees_every_order_and_every_status(store: EventStore, table
 
 
 def test_a_bulk_load_refuses_an_order_whose_total_is_wrong(tmp_path: Path) -> None:
-    table = orders.simulate(20, seed=5)
+    table = orders_sim.simulate(20, seed=5)
     data = table.column("data").to_pylist()
     data[0] = data[0].replace('"total":', '"total":1')
     path = tmp_path / "bad.parquet"
@@ -802,7 +803,7 @@ def test_a_bulk_load_refuses_an_order_whose_total_is_wrong(tmp_path: Path) -> No
 def sql_vouches(payload: str) -> bool:
     import duckdb
 
-    query = f"SELECT coalesce(({orders.ORDER_PLACED_SQL_VALID}), false) FROM (SELECT ? AS data)"
+    query = f"SELECT coalesce(({orders_sql.ORDER_PLACED_VALID}), false) FROM (SELECT ? AS data)"
     return bool(duckdb.execute(query, [payload]).fetchall()[0][0])
 
 
@@ -849,7 +850,7 @@ def test_the_sql_pre_check_accepts_an_order_only_if_python_does(
 
 
 def test_the_sql_pre_check_vouches_for_every_simulated_order() -> None:
-    table = orders.simulate(60, seed=11, days=30)
+    table = orders_sim.simulate(60, seed=11, days=30)
     placed = [
         d
         for t, d in zip(

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eventsim import EventStore, StreamNotFound, TickingClock, bank, fold, orders, seeded_ids
+from eventsim import EventStore, StreamNotFound, TickingClock, bank, fold, seeded_ids
 from eventsim.errors import InvalidArgument
 from eventsim.evolution.snapshots import (
     Snapshots,
@@ -22,6 +22,7 @@ from eventsim.evolution.snapshots import (
     state_from_json,
     state_to_json,
 )
+from eventsim.sim import orders as orders_sim
 
 START = datetime(2024, 3, 1, 9, tzinfo=UTC)
 STEP = timedelta(minutes=1)
@@ -141,7 +142,7 @@ def test_the_state_json_keeps_every_digit_of_money() -> None:
 
 def load_orders(tmp_path: Path) -> EventStore:
     path = tmp_path / "orders.parquet"
-    pq.write_table(orders.simulate(30, seed=5), path)
+    pq.write_table(orders_sim.simulate(30, seed=5), path)
     store = EventStore()
     store.load_parquet(path)
     return store

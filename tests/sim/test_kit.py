@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from eventsim import InvalidArgument, bank, orders
+from eventsim import InvalidArgument
+from eventsim.sim import bank as bank_sim
 from eventsim.sim import kit as simkit
+from eventsim.sim import orders as orders_sim
 
 
 def test_event_ids_depend_only_on_seed_domain_and_position() -> None:
@@ -41,7 +43,9 @@ def test_weekends_are_quieter_and_pay_days_busier() -> None:
     assert saturday_6th < monday_2nd < monday_15th
 
 
-@pytest.mark.parametrize("simulate", [bank.simulate, orders.simulate], ids=["bank", "orders"])
+@pytest.mark.parametrize(
+    "simulate", [bank_sim.simulate, orders_sim.simulate], ids=["bank", "orders"]
+)
 @pytest.mark.parametrize("seed", [-1, None, 1.5, True, 2**63])
 def test_a_bad_seed_is_refused_naming_it(simulate: object, seed: object) -> None:
     with pytest.raises(InvalidArgument, match="seed") as caught:
@@ -52,10 +56,10 @@ def test_a_bad_seed_is_refused_naming_it(simulate: object, seed: object) -> None
 @pytest.mark.parametrize("start", [datetime(2024, 1, 1), "2024-01-01"])
 def test_a_naive_or_textual_start_is_refused(start: object) -> None:
     with pytest.raises(InvalidArgument, match="timezone-aware"):
-        bank.simulate(5, seed=1, start=start)  # type: ignore[arg-type]
+        bank_sim.simulate(5, seed=1, start=start)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("module", [bank, orders], ids=["bank", "orders"])
+@pytest.mark.parametrize("module", [bank_sim, orders_sim], ids=["bank", "orders"])
 def test_simulate_batches_checks_its_arguments_before_any_iteration(module: object) -> None:
     with pytest.raises(InvalidArgument, match="days"):
         module.simulate_batches(5, seed=1, days=0)  # type: ignore[attr-defined]

@@ -12,8 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventsim import EventStore, InvalidArgument
-from eventsim.domains import bank, orders
+from eventsim.domains import bank
 from eventsim.events import to_json
+from eventsim.sim import bank as bank_sim
+from eventsim.sim import orders as orders_sim
+from eventsim.sql import bank as bank_sql
 from eventsim.store import remove_streams
 from eventsim.store.companion import insert_from, insert_row
 from tests.strategies import amounts
@@ -39,7 +42,7 @@ def test_after_a_load_the_companion_holds_each_event_typed(
 ) -> None:
     folder = tmp_path_factory.mktemp("load")  # type: ignore[attr-defined]
     path = folder / "bank.parquet"
-    pq.write_table(bank.simulate(accounts, seed=seed, days=30), path)
+    pq.write_table(bank_sim.simulate(accounts, seed=seed, days=30), path)
     with EventStore() as store:
         store.load_parquet(path)
         assert rows(store, TYPED_FROM_JSON) == rows(store, TYPED)
@@ -60,7 +63,7 @@ def test_after_appends_the_companion_holds_each_event_typed_with_exact_amounts()
 
 def test_orders_payments_carry_their_amount_in_the_companion(tmp_path: Path) -> None:
     path = tmp_path / "orders.parquet"
-    pq.write_table(orders.simulate(40, seed=3, days=20), path)
+    pq.write_table(orders_sim.simulate(40, seed=3, days=20), path)
     with EventStore() as store:
         store.load_parquet(path)
         assert rows(store, TYPED_FROM_JSON) == rows(store, TYPED)
@@ -115,7 +118,7 @@ def test_the_bank_fold_over_the_companion_matches_evolve_for_a_late_owner_name()
     moment = datetime(2024, 1, 2, tzinfo=UTC)
     with EventStore(clock=lambda: moment) as store:
         store.append("account-1", [bank.AccountOpened("Zoë")], expected_version=0)
-        state = store.sql(bank.STATE_SQL, [moment])
+        state = store.sql(bank_sql.STATE_SQL, [moment])
         assert [("account-1", "Zoë", Decimal(0), "open", 1)] == list(
             state.itertuples(index=False, name=None)
         )

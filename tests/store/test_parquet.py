@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eventsim import EventSimError, EventStore, InvalidDataset, NewEvent
-from eventsim.domains import bank
+from eventsim.sim import bank as bank_sim
 from eventsim.sim import kit as simkit
 from eventsim.store import parquet as io
 from tests.conftest import snapshot
@@ -212,7 +212,7 @@ def test_a_naive_timestamp_column_gets_a_hint(
 def test_an_unreadable_file_is_refused_and_nothing_is_written(
     filled_store: EventStore, unchanged: Unchanged, write_parquet: WriteParquet, damage: str
 ) -> None:
-    path = write_parquet(bank.simulate(5, seed=3))
+    path = write_parquet(bank_sim.simulate(5, seed=3))
     whole = path.read_bytes()
     path.write_bytes(
         {
@@ -235,7 +235,7 @@ def test_a_missing_file_is_refused_by_path(store: EventStore, tmp_path: Path) ->
 def test_a_simulated_data_set_loads_in_file_order(
     store: EventStore, write_parquet: WriteParquet
 ) -> None:
-    table = bank.simulate(25, seed=11)
+    table = bank_sim.simulate(25, seed=11)
     assert table.num_rows == store.load_parquet(write_parquet(table))
     loaded = store.sql("SELECT * FROM event_store ORDER BY position")
     assert list(range(1, table.num_rows + 1)) == list(loaded["position"])
@@ -252,7 +252,7 @@ def test_a_simulated_data_set_loads_in_file_order(
 def test_export_then_load_into_a_fresh_store_round_trips_every_row(
     filled_store: EventStore, write_parquet: WriteParquet, tmp_path: Path
 ) -> None:
-    filled_store.load_parquet(write_parquet(bank.simulate(10, seed=5)))
+    filled_store.load_parquet(write_parquet(bank_sim.simulate(10, seed=5)))
     exported = tmp_path / "export.parquet"
     count = filled_store.export_parquet(exported)
     with EventStore() as fresh:
@@ -361,7 +361,7 @@ def test_the_pre_filtered_lenient_json_scan_finds_the_same_rows_as_blanking_ever
 def test_an_id_used_twice_in_a_file_is_named_although_the_quick_check_skips_it(
     tmp_path: Path,
 ) -> None:
-    table = bank.simulate(3, seed=5, days=10)
+    table = bank_sim.simulate(3, seed=5, days=10)
     ids = table.column("event_id").to_pylist()
     ids[-1] = ids[0]
     path = tmp_path / "twice.parquet"

@@ -26,6 +26,7 @@ from eventsim import (
     seeded_ids,
 )
 from eventsim.domains import bank
+from eventsim.sim import bank as bank_sim
 from tests.conftest import START, reproducible_store, snapshot
 
 Unchanged = Callable[[EventStore], AbstractContextManager[None]]
@@ -499,9 +500,9 @@ def test_positions_stay_gap_free_across_appends_and_loads(
     store: EventStore, write_parquet: Callable[..., Path]
 ) -> None:
     store.append("early-1", [bank.AccountOpened("Ada")], expected_version=0)
-    store.load_parquet(write_parquet(bank.simulate(4, seed=1), "one.parquet"))
+    store.load_parquet(write_parquet(bank_sim.simulate(4, seed=1), "one.parquet"))
     store.append("early-1", [deposit()], expected_version=1)
-    renamed = bank.simulate(3, seed=2).to_pylist()
+    renamed = bank_sim.simulate(3, seed=2).to_pylist()
     for row in renamed:
         row["stream_id"] = "second-" + str(row["stream_id"])
     store.load_parquet(write_parquet(renamed, "two.parquet"))

@@ -1,0 +1,41 @@
+"""The course's catalogue: every domain's event types and SQL, and the store bound to them.
+
+The store kernel (``eventsim.store``) knows no domain; this is where the two meet. Lessons,
+the command line and notebooks open ``EventStore`` from here (or ``from eventsim import
+EventStore``), which accepts the bank and orders events and folds them in SQL.
+
+>>> from eventsim.events import NewEvent
+>>> with EventStore() as store:
+...     store.append("account-1", [NewEvent("AccountOpened", {"owner": "Ada"})],
+...                  expected_version=0)
+1
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from eventsim.domains import EVENT_TYPES
+from eventsim.events import EventTypes
+from eventsim.sql import LOAD_CHECKS
+from eventsim.store import DuckDBEventStore
+
+
+class EventStore(DuckDBEventStore):
+    """The DuckDB event store, a file or ``:memory:``, for the course's domains."""
+
+    def __init__(
+        self,
+        path: str | Path = ":memory:",
+        *,
+        clock: Callable[[], datetime] | None = None,
+        new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+        event_types: EventTypes = EVENT_TYPES,
+    ) -> None:
+        load_checks = LOAD_CHECKS if event_types is EVENT_TYPES else {}
+        super().__init__(
+            path, clock=clock, new_id=new_id, event_types=event_types, load_checks=load_checks
+        )
