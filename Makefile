@@ -14,7 +14,7 @@ help:
 	@echo "make lab        start JupyterLab on notebooks/ (sets up $(VENV) first)"
 	@echo "make test       run every test: unit, property, CLI, doctests, notebooks (nbval)"
 	@echo "make test-fast  the same without the notebooks"
-	@echo "make lint       ruff check and format check, mypy"
+	@echo "make lint       ruff check and format check, mypy, the import contracts"
 	@echo "make data       regenerate data/ byte for byte"
 	@echo "make exercises  regenerate the learner notebooks from the solved ones"
 	@echo "make wheelhouse download every pinned package into wheelhouse/ for offline classes"
@@ -47,6 +47,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 format: setup
 	$(VENV)/bin/ruff format .
