@@ -1,0 +1,1 @@
+"""Choosing a pattern (notebook 13): the checklist and its recommendation."""

@@ -1,4 +1,4 @@
-"""The simulated business domains; each module is one aggregate's model and simulator."""
+"""The business domains, pure: events, commands, state, decide, evolve, a state-based twin."""
 
 from __future__ import annotations
 

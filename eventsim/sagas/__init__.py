@@ -1,0 +1,1 @@
+"""Sagas (notebook 08): the order fulfilment saga, orchestrated and choreographed."""
