@@ -48,6 +48,7 @@ def __getattr__(name: str) -> Any:
     globals()[name] = value  # later look-ups skip this function
     return value
 
+
 __version__ = "0.1.0"
 
 # Kept in step with the README's API table by tests/test_public_api.py.

@@ -345,6 +345,22 @@ ALLOWED_FROM: dict[type, set[str]] = {
     RefundPayment: _COMPENSABLE,
     CancelOrder: _COMPENSABLE,
 }
+# The event each command produces when its rules hold (decide builds it).
+EVENT_OF: dict[type, type[OrderEvent]] = {
+    PlaceOrder: OrderPlaced,
+    ChargePayment: PaymentCharged,
+    DeclinePayment: PaymentFailed,
+    ReserveInventory: InventoryReserved,
+    ReportOutOfStock: InventoryReservationFailed,
+    CreateShipment: ShipmentCreated,
+    RejectShipment: ShipmentFailed,
+    ShipOrder: OrderShipped,
+    DeliverOrder: OrderDelivered,
+    CancelShipment: ShipmentCancelled,
+    ReleaseInventory: InventoryReleased,
+    RefundPayment: PaymentRefunded,
+    CancelOrder: OrderCancelled,
+}
 
 
 def _amount(amount: object) -> Decimal:
@@ -469,34 +485,18 @@ class OrdersTable:
     def handle(self, order_id: str, command: Command) -> None:
         row = dict(self.rows.get(order_id, EMPTY_ROW))
         check(Order(**row), command)
+        # The status a command leaves: the one its event would (one map, STATUS_AFTER).
+        row["status"] = STATUS_AFTER[EVENT_OF[type(command)]]
         match command:
             case PlaceOrder(customer_id=customer_id, items=items):
                 lines = _lines(items)
-                row.update(
-                    customer_id=customer_id, items=lines, total=line_total(lines), status="placed"
-                )
+                row.update(customer_id=customer_id, items=lines, total=line_total(lines))
             case ChargePayment(amount=amount):
-                row.update(paid=row["paid"] + _amount(amount), status="paid")
-            case DeclinePayment():
-                row["status"] = "payment_failed"
-            case ReserveInventory(warehouse=warehouse):
-                row.update(warehouse=warehouse, status="reserved")
-            case ReportOutOfStock():
-                row["status"] = "out_of_stock"
-            case CreateShipment():
-                row["status"] = "shipment_created"
-            case RejectShipment():
-                row["status"] = "shipment_failed"
-            case ShipOrder():
-                row["status"] = "shipped"
-            case DeliverOrder():
-                row["status"] = "delivered"
-            case CancelShipment():
-                row["status"] = "compensating"
-            case ReleaseInventory():
-                row.update(warehouse=None, status="compensating")
+                row["paid"] += _amount(amount)
             case RefundPayment(amount=amount):
-                row.update(paid=row["paid"] - _amount(amount), status="compensating")
-            case CancelOrder():
-                row["status"] = "cancelled"
+                row["paid"] -= _amount(amount)
+            case ReserveInventory(warehouse=warehouse):
+                row["warehouse"] = warehouse
+            case ReleaseInventory():
+                row["warehouse"] = None
         self.rows[order_id] = row

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from eventsim.domains import orders
 from eventsim.errors import InvalidArgument
 from eventsim.sim import kit
 
@@ -35,21 +36,8 @@ CATALOGUE: tuple[tuple[str, str, int], ...] = (
     ("SKU-011", "Tasting notebook", 750),
     ("SKU-012", "Espresso machine", 39900),
 )
-TYPES = (
-    "OrderPlaced",
-    "PaymentCharged",
-    "PaymentFailed",
-    "InventoryReserved",
-    "InventoryReservationFailed",
-    "ShipmentCreated",
-    "ShipmentFailed",
-    "OrderShipped",
-    "OrderDelivered",
-    "ShipmentCancelled",
-    "InventoryReleased",
-    "PaymentRefunded",
-    "OrderCancelled",
-)
+# The event types in the domain's own order (the simulator's kinds index into it).
+TYPES = tuple(orders.EVENT_TYPES)
 PLACED, CHARGED, PAY_FAILED, RESERVED, NO_STOCK, SHIPMENT, SHIP_FAILED = range(7)
 SHIPPED, DELIVERED, SHIP_CANCELLED, RELEASED, REFUNDED, CANCELLED = range(7, len(TYPES))
 # The flows, as event kinds: forward steps, then a failure's compensations in reverse.

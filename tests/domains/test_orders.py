@@ -859,3 +859,8 @@ def test_the_sql_pre_check_vouches_for_every_simulated_order() -> None:
         if t == "OrderPlaced"
     ]
     assert [] == [payload for payload in placed if not sql_vouches(payload)]
+
+
+def test_every_command_maps_to_the_event_decide_makes_of_it() -> None:
+    assert set(orders.ALLOWED_FROM) == set(orders.EVENT_OF)
+    assert set(orders.STATUS_AFTER) == set(orders.EVENT_OF.values())
