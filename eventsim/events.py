@@ -27,6 +27,9 @@ from typing import Any, ClassVar, Self
 from eventsim.errors import EventSimError, InvalidArgument, InvalidEvent, UnknownEventType
 
 MAX_PAYLOAD_BYTES = 64 * 1024
+# Amounts are below this: 26 digits, and with two decimals they fit Decimal's 28. The bulk
+# loader's SQL takes the same constant as a parameter.
+MONEY_LIMIT = 10**26
 STREAM_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,254}")
 # Timestamps outside these bounds are almost always a unit mistake (ms for s, a year typo).
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -80,7 +83,7 @@ def parse_money(name: str, value: object) -> Decimal:
     >>> parse_money("amount", 1000.5)
     Decimal('1000.5')
     """
-    if type(value) is int and 0 < value < _LARGEST_WHOLE_AMOUNT:
+    if type(value) is int and 0 < value < MONEY_LIMIT:
         return Decimal(value)  # the common stored amount: nothing below can refuse it
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise InvalidEvent(f"field {name!r} must be a number, got {value!r}")
@@ -111,8 +114,6 @@ def parse_money(name: str, value: object) -> Decimal:
     return amount
 
 
-# Whole amounts below this have at most 26 digits: with two decimals they fit Decimal's 28.
-_LARGEST_WHOLE_AMOUNT = 10**26
 
 Parser = Callable[[str, object], object]
 BASE_PARSERS: dict[str, Parser] = {"str": _parse_str, "int": _parse_int, "Money": parse_money}

@@ -23,6 +23,7 @@ from eventsim.events import (
     EARLIEST,
     LATEST,
     MAX_PAYLOAD_BYTES,
+    MONEY_LIMIT,
     STREAM_ID_PATTERN,
     EventTypes,
     field_kinds,
@@ -52,11 +53,11 @@ FROM read_parquet(?, file_row_number = true)
 
 # Parameters: stream id pattern, known types, the payload limit (twice), earliest and
 # latest time.
-ROW_CHECK_SQL = """
+_ROW_CHECK_TEMPLATE = """
 WITH w AS (
     SELECT i.*, coalesce(h.version, 0) + row_number() OVER s AS next_version,
            coalesce(lag(i.timestamp) OVER s, h.last_timestamp) AS previous_time,
-           count(*) OVER (PARTITION BY TRY_CAST(i.event_id AS UUID)) AS id_uses
+           {id_uses} AS id_uses
     FROM _incoming i LEFT JOIN event_streams h USING (stream_id)
     WINDOW s AS (PARTITION BY i.stream_id ORDER BY i.row))
 SELECT row, stream_id, version, problem FROM (
@@ -89,12 +90,14 @@ SELECT row, stream_id, version, problem FROM (
 WHERE problem IS NOT NULL ORDER BY row LIMIT 1
 """
 
-# The happy path splits ROW_CHECK_SQL in two cheaper scans: the same per-row rules without
-# the duplicate-id window, and a hash count of duplicate ids. Only if either finds
-# something does ROW_CHECK_SQL run, to name the first bad row exactly as before.
-ROW_QUICK_SQL = ROW_CHECK_SQL.replace(
-    "count(*) OVER (PARTITION BY TRY_CAST(i.event_id AS UUID)) AS id_uses", "1 AS id_uses"
+ROW_CHECK_SQL = _ROW_CHECK_TEMPLATE.format(
+    id_uses="count(*) OVER (PARTITION BY TRY_CAST(i.event_id AS UUID))"
 )
+# The happy path splits ROW_CHECK_SQL in two cheaper scans: the same per-row rules without
+# the duplicate-id window (one template, so the rules cannot drift apart), and a hash
+# count of duplicate ids. Only if either finds something does ROW_CHECK_SQL run, to name
+# the first bad row exactly.
+ROW_QUICK_SQL = _ROW_CHECK_TEMPLATE.format(id_uses="1")
 DUPLICATE_IDS_SQL = """
 SELECT count(*) FROM (SELECT 1 FROM _incoming GROUP BY TRY_CAST(event_id AS UUID)
                       HAVING count(*) > 1)
@@ -107,10 +110,10 @@ FROM _incoming i JOIN event_store e ON e.event_id = TRY_CAST(i.event_id AS UUID)
 ORDER BY i.row LIMIT 1
 """
 
-# Parameter: the characters Python's str.strip() removes (a blank str field is refused).
-# Money mirrors events.parse_money on what json.loads gives it: a double (or an int),
-# > 0, below 10**26 and with at most 2 decimals; casting the text to a DECIMAL instead
-# would round 1.0000000000001 to 1 and let it through.
+# Parameters: the characters Python's str.strip() removes (a blank str field is refused),
+# and events.MONEY_LIMIT. Money mirrors events.parse_money on what json.loads gives it: a
+# double (or an int), > 0, below the limit and with at most 2 decimals; casting the text
+# to a DECIMAL instead would round 1.0000000000001 to 1 and let it through.
 FIELD_CHECK_SQL = """
 SELECT i.row, i.stream_id, i.version,
        CASE WHEN list_sort(json_keys(i.data)) <> f.all_fields
@@ -126,7 +129,7 @@ WHERE NOT coalesce(CASE f.kind
     WHEN 'int' THEN json_type(i.data, f.field) IN ('BIGINT', 'UBIGINT')
     WHEN 'Money' THEN json_type(i.data, f.field) IN ('BIGINT', 'UBIGINT', 'DOUBLE')
         AND TRY_CAST(json_extract_string(i.data, f.field) AS DOUBLE) > 0
-        AND TRY_CAST(json_extract_string(i.data, f.field) AS DOUBLE) < 1e26
+        AND TRY_CAST(json_extract_string(i.data, f.field) AS DOUBLE) < ?
         AND TRY_CAST(json_extract_string(i.data, f.field) AS DOUBLE)
             = round(TRY_CAST(json_extract_string(i.data, f.field) AS DOUBLE), 2)
     WHEN 'none' THEN true
@@ -248,7 +251,7 @@ def _check_rows(
     fields = _field_table(types)
     con.register("_fields", fields)
     try:
-        _raise_first(_first(con.execute(FIELD_CHECK_SQL, [WHITESPACE])), path)
+        _raise_first(_first(con.execute(FIELD_CHECK_SQL, [WHITESPACE, MONEY_LIMIT])), path)
     finally:
         con.unregister("_fields")
     _check_custom_payloads(con, path, types, checks)
