@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pyarrow as pa
 
+from eventsim.domains import bank
 from eventsim.errors import InvalidArgument
 from eventsim.sim import kit
 
@@ -53,7 +54,8 @@ LAST_NAMES = (
     "Jones",
     "Torvalds",
 )
-TYPES = ("AccountOpened", "MoneyDeposited", "MoneyWithdrawn", "AccountClosed")
+# The event types in the domain's own order (the kinds below index into it).
+TYPES = tuple(bank.EVENT_TYPES)
 CHANNELS = ("branch", "online", "mobile", "atm")
 OPEN, DEPOSIT, WITHDRAW, CLOSE = range(4)
 
