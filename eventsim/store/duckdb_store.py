@@ -46,6 +46,7 @@ from eventsim.events import (
     check_timestamp,
 )
 from eventsim.store import batch, companion, parquet
+from eventsim.store.arguments import check_expected_version, positive
 from eventsim.store.decode import READ_COLUMNS, collector_paused, events_from_rows
 from eventsim.store.insert import insert_events
 from eventsim.store.schema import SCHEMA_SQL, transaction
@@ -76,6 +77,8 @@ class DuckDBEventStore:
     ``clock`` and ``new_id`` supply the timestamp and id of events that bring none;
     lessons and tests pass ``TickingClock`` and ``seeded_ids`` to stay reproducible.
     """
+
+    PARAM = "?"  # the placeholder sql() takes, DuckDB's
 
     def __init__(
         self,
@@ -139,7 +142,7 @@ class DuckDBEventStore:
         noticed). Re-sending a batch that is already stored is a no-op.
         """
         check_stream_id(stream_id)
-        _check_expected_version(expected_version)
+        check_expected_version(expected_version)
         rows = batch.prepare(events, self.event_types, self._clock, self._new_id)
         ids = [row.event_id for row in rows]
         with self._lock, transaction(self._con):
@@ -200,7 +203,7 @@ class DuckDBEventStore:
         params: list[object] = [stream_id]
         if to_version is not None:
             where.append("version <= ?")
-            params.append(_positive("to_version", to_version))
+            params.append(positive("to_version", to_version))
         if as_of is not None:
             where.append("timestamp <= ?")
             params.append(check_timestamp(as_of, "as_of"))
@@ -236,7 +239,7 @@ class DuckDBEventStore:
         query = f"SELECT {columns} FROM event_store WHERE {' AND '.join(where)} ORDER BY position"  # noqa: S608 (fixed fragments)
         if limit is not None:
             query += " LIMIT ?"
-            params.append(_positive("limit", limit))
+            params.append(positive("limit", limit))
         with collector_paused():
             rows = self._con.execute(query, params).fetchall()
             return events_from_rows(rows, [row[7] for row in rows])
@@ -288,18 +291,3 @@ def _refuse_foreign_file(path: str) -> None:
             f"{path!r} is not a DuckDB database file; pass a new file name, an existing "
             "eventsim DuckDB file, or ':memory:' (to load Parquet, use load_parquet)"
         )
-
-
-def _check_expected_version(expected: object) -> None:
-    if expected is not None and (
-        isinstance(expected, bool) or not isinstance(expected, int) or expected < 0
-    ):
-        raise InvalidArgument(
-            f"expected_version must be None or a version >= 0 (0: a new stream), got {expected!r}"
-        )
-
-
-def _positive(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidArgument(f"{name} must be a whole number >= 1, got {value!r}")
-    return value
