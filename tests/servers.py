@@ -1,8 +1,9 @@
-"""A real PostgreSQL server for the tests: one database per test run, emptied per test.
+"""The real servers of the tests: PostgreSQL and NATS JetStream, once per test run.
 
-The server is the project's own (``eventsim.services``, data under ``.services/``): the
-tests reuse it when ``make services`` has started it, and otherwise start it and stop it
-at the end of the run. Each run works in a database of its own, dropped at the end.
+They are the project's own (``eventsim.services``, data under ``.services/``): the tests
+reuse a server ``make services`` has started, and otherwise start it and stop it at the
+end of the run. On PostgreSQL each run works in a database of its own, dropped at the end,
+emptied before each test; on NATS each test gets a stream of events nobody else uses.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def postgres_server() -> Iterator[str]:
     url = services.postgres_url()
     yield url
     if not was_running:
-        services.stop()
+        services.stop_postgres()
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +52,13 @@ def postgres_database(postgres_run_database: str) -> str:
         con.execute("TRUNCATE event_store, event_streams")
         con.execute("UPDATE event_log SET position = 0")
     return postgres_run_database
+
+
+@pytest.fixture(scope="session")
+def nats_server() -> Iterator[str]:
+    """The URL of a running NATS server with JetStream."""
+    was_running = services.nats_running()
+    url = services.nats_url()
+    yield url
+    if not was_running:
+        services.stop_nats()
