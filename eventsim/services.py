@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -27,10 +28,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from eventsim.errors import EventSimError
+from eventsim.errors import EventSimError, InvalidArgument
 
 ROOT = Path(__file__).resolve().parents[1]
 _SYSTEM_USER = "embedded_postgres"
+_DATABASE_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 class ServiceUnavailable(EventSimError):
@@ -70,6 +72,25 @@ def postgres_url() -> str:
         )
         port_file.write_text(str(port))
     return f"postgresql://postgres@127.0.0.1:{int(port_file.read_text())}/postgres"
+
+
+def fresh_postgres_database(name: str) -> str:
+    """The URL of an empty database ``name`` on the project's server (dropped first if it
+    exists): a lesson starts from nothing on every run."""
+    if not isinstance(name, str) or not _DATABASE_NAME.fullmatch(name):
+        raise InvalidArgument(
+            f"database name must be lower-case letters, digits and _ (up to 40), got {name!r}"
+        )
+    import psycopg
+    from psycopg import sql
+
+    server = postgres_url()
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return server.rsplit("/", 1)[0] + "/" + name
 
 
 def postgres_running() -> bool:

@@ -91,7 +91,10 @@ def test_an_event_not_acknowledged_is_delivered_again_and_the_consumer_applies_i
         await jetstream.OutboxRelay(store, js, tmp_path / "cp").publish_pending()
         # A consumer applies all five, then dies before it acknowledges any.
         subscription = await jetstream.subscribe(js, "ledger", ">", 1.0, 5)
-        for message in await subscription.fetch(5, timeout=5):
+        messages = []
+        while len(messages) < 5:  # a fetch returns as soon as some have come
+            messages += await subscription.fetch(5 - len(messages), timeout=5)
+        for message in messages:
             consumer(jetstream.decode(message.data))
         await connection.close()
         await asyncio.sleep(1.5)  # past ack_wait: the broker gives up on those deliveries
@@ -140,7 +143,7 @@ def test_an_event_that_keeps_failing_goes_to_the_dead_letter_subject(
         await jetstream.OutboxRelay(store, js, tmp_path / "cp").publish_pending()
         report = await jetstream.consume(js, "fragile", refuse, max_deliver=3)
         dead = await js.pull_subscribe("dead.>", durable="morgue")
-        letters = [jetstream.decode(m.data).stream_id for m in await dead.fetch(10, timeout=2)]
+        letters = [jetstream.decode(m.data).stream_id for m in await dead.fetch(1, timeout=5)]
         await connection.close()
         return report, letters
 

@@ -18,12 +18,12 @@ import pytest
 
 from eventsim import NewEvent
 from eventsim.catalog import open_store
+from eventsim.production.writers import run_writers
 from eventsim.store import EventStoreContract
-from tests.store import postgres_writer
+from tests.store import killed_writer
 
 CONTEXT = multiprocessing.get_context("forkserver")
-CONTEXT.set_forkserver_preload(["tests.store.postgres_writer"])
-WRITERS, COMMANDS, HOT_STREAMS = 4, 60, 3
+CONTEXT.set_forkserver_preload(["tests.store.killed_writer"])
 
 
 def test_the_tables_have_the_canonical_columns_with_server_types(postgres_database: str) -> None:
@@ -58,37 +58,21 @@ def tail(store: EventStoreContract, done: threading.Event, seen: list[int]) -> N
 def test_writer_processes_on_hot_streams_lose_nothing_and_a_tailing_reader_skips_nothing(
     postgres_database: str,
 ) -> None:
-    pipes, writers = [], []
-    for writer in range(WRITERS):
-        receiver, sender = CONTEXT.Pipe(duplex=False)
-        process = CONTEXT.Process(
-            target=postgres_writer.hot_writer,
-            args=(postgres_database, writer, COMMANDS, HOT_STREAMS, sender),
-        )
-        process.start()
-        sender.close()
-        pipes.append(receiver)
-        writers.append(process)
     seen: list[int] = []
     done = threading.Event()
     with open_store(postgres_database) as reader:
         tailing = threading.Thread(target=tail, args=(reader, done, seen))
         tailing.start()
-        results = [pipe.recv() for pipe in pipes]
-        for process in writers:
-            process.join(60)
+        report = run_writers(postgres_database, writers=4, commands=60, streams=3)
         done.set()
         tailing.join(60)
         stored = reader.read_all()
-    acknowledged = [event_id for ids, _ in results for event_id in ids]
-    conflicts = sum(c for _, c in results)
 
-    print(f"{WRITERS} writers, {len(acknowledged)} events, {conflicts} conflicts retried")
-    assert conflicts > 0, "the writers never collided: the test proves nothing"
-    assert sorted(acknowledged) == sorted(str(e.event_id) for e in stored)  # none lost, none extra
+    print(f"4 writers, {len(report.acknowledged)} events, {report.conflicts} conflicts retried")
+    assert report.conflicts > 0, "the writers never collided: the test proves nothing"
+    assert sorted(report.acknowledged) == sorted(str(e.event_id) for e in stored)
     assert list(range(1, len(stored) + 1)) == seen  # the tail saw every position, in order
-    per_stream = Counter(e.stream_id for e in stored)
-    for stream_id, n in per_stream.items():
+    for stream_id, n in Counter(e.stream_id for e in stored).items():
         versions = [e.version for e in stored if e.stream_id == stream_id]
         assert list(range(1, n + 1)) == versions  # commit order agrees with stream order
 
@@ -97,7 +81,7 @@ def test_writer_processes_on_hot_streams_lose_nothing_and_a_tailing_reader_skips
 def test_a_writer_killed_mid_batch_leaves_only_whole_batches(postgres_database: str) -> None:
     receiver, sender = CONTEXT.Pipe(duplex=False)
     child = CONTEXT.Process(
-        target=postgres_writer.batch_writer, args=(postgres_database, "kill-1", sender)
+        target=killed_writer.batch_writer, args=(postgres_database, "kill-1", sender)
     )
     child.start()
     sender.close()
@@ -115,7 +99,7 @@ def test_a_writer_killed_mid_batch_leaves_only_whole_batches(postgres_database: 
             break
     with open_store(postgres_database) as store:
         events = store.read_all()
-        batch = postgres_writer.KILL_BATCH
+        batch = killed_writer.KILL_BATCH
         assert 0 == len(events) % batch  # whole batches only
         assert len(events) // batch >= max(reported)  # every acknowledged batch is there
         assert list(range(1, len(events) + 1)) == [e.position for e in events]
