@@ -22,6 +22,8 @@ the order's total, the other takes its lines out of stock.
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -143,6 +145,32 @@ def payment_effect(parse: Parse = parse_order) -> Effect:
             )
 
     return charge
+
+
+def charge_once_per_order(parse: Parse = parse_order) -> Effect:
+    """Charge an order's total unless ``payments`` already holds a charge for that order.
+
+    The business key (the order id) is the guard: it also catches the same order published
+    again under a new event id, which an event-id check cannot tell from a new order.
+    """
+    charge = payment_effect(parse)
+
+    def charge_once(con: duckdb.DuckDBPyConnection, event: Event) -> None:
+        query = "SELECT count(*) FROM payments WHERE order_id = ?"
+        if not _one(con, query, [event.stream_id]):
+            charge(con, event)
+
+    return charge_once
+
+
+def reissued(event: Event, attempt: int = 2) -> Event:
+    """The same fact published again under a new event id, as by a producer that retried.
+
+    For example, a shop front that timed out, sent its command again, and whose producer
+    published the order a second time, with an id of its own.
+    """
+    new_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{event.event_id}/attempt-{attempt}")
+    return dataclasses.replace(event, event_id=new_id)
 
 
 def stock_effect(parse: Parse = parse_order) -> Effect:
