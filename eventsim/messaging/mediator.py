@@ -53,7 +53,7 @@ class Services:
 
     Each step is a command to the orders domain (``decide``), and its event is the domain's.
     The three services share one record of each order here (``orders``), folded with the
-    domain's ``evolve``: a simplification; notebook 08 gives each service its own books.
+    domain's ``evolve``: a simplification; real services each keep their own records.
     ``declined``: customers whose card fails; ``down``: services that raise ``ServiceDown``.
     """
 
