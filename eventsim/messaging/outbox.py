@@ -73,7 +73,7 @@ def open_producer() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _placed(order_id: str, customer_id: str, lines: Mapping[str, int]) -> Event:
+def _order_placed(order_id: str, customer_id: str, lines: Mapping[str, int]) -> Event:
     [fact] = orders.decide(orders.INITIAL_STATE, orders.PlaceOrder(customer_id, line_items(lines)))
     return domain_message(fact, stream_id=order_id)
 
@@ -88,7 +88,7 @@ def place_order(
     con: duckdb.DuckDBPyConnection, order_id: str, customer_id: str, lines: Mapping[str, int]
 ) -> Event:
     """Save the order and its integration event in the outbox, in ONE transaction."""
-    placed = _placed(order_id, customer_id, lines)
+    placed = _order_placed(order_id, customer_id, lines)
     published = to_integration(placed)
     assert published is not None  # an OrderPlaced is always published
     con.begin()
@@ -122,7 +122,7 @@ def place_order_dual_write(
     crash_before_publish: bool = False,
 ) -> None:
     """Save the order, commit, then publish: two writes, no transaction around both."""
-    placed = _placed(order_id, customer_id, lines)
+    placed = _order_placed(order_id, customer_id, lines)
     _save_order(con, placed)  # auto-commit: the order is saved for good
     if crash_before_publish:
         raise Crash(f"the process died after saving {order_id!r}, before publishing")
