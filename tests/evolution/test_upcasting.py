@@ -60,7 +60,7 @@ current_bank_events = st.one_of(
 
 @settings(max_examples=200)
 @given(domain_event=current_bank_events)
-def test_upcasting_a_stamped_current_event_is_the_identity(domain_event: bank.BankEvent) -> None:
+def test_upcasting_a_current_event_is_the_identity(domain_event: bank.BankEvent) -> None:
     written = BANK_UPCASTERS.stamp(domain_event)
     event = stored(written.event_type, dict(written.data), dict(written.metadata))
     current = BANK_UPCASTERS.current_version(written.event_type)
