@@ -278,27 +278,17 @@ def read_models(path: str | Path = ":memory:") -> duckdb.DuckDBPyConnection:
 
 
 def project_read_models(store: EventStore, vault: KeyVault, con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuild both read models from the log, names revealed where the key is still held.
-
-    ``account_owners``: one row per account; ``owner_search``: one row per readable name,
-    for a search box. Returns the rows written.
-    """
+    """Rebuild both read models from the log, names revealed where the key is still held."""
     con.execute("DELETE FROM account_owners; DELETE FROM owner_search")
     streams = store.sql("SELECT stream_id FROM event_streams ORDER BY stream_id")["stream_id"]
-    written = 0
     for stream_id in streams:
         events = read_private(store, vault, stream_id)
-        state = fold(events)
-        ref = next((e.metadata[SUBJECT_REF] for e in events if SUBJECT_REF in e.metadata), None)
-        con.execute(
-            "INSERT INTO account_owners VALUES (?, ?, ?, ?)",
-            [stream_id, ref, state.owner, state.balance],
-        )
-        written += 1
-        if state.owner != SHREDDED:
-            con.execute("INSERT INTO owner_search VALUES (?, ?)", [state.owner, ref])
-            written += 1
-    return written
+        account, ref = fold(events), events[0].metadata.get(SUBJECT_REF)
+        row = [stream_id, ref, account.owner, account.balance]
+        con.execute("INSERT INTO account_owners VALUES (?, ?, ?, ?)", row)
+        if account.owner != SHREDDED:  # the search box lists readable names only
+            con.execute("INSERT INTO owner_search VALUES (?, ?)", [account.owner, ref])
+    return len(streams)
 
 
 def tables_holding(con: duckdb.DuckDBPyConnection, text: str) -> list[str]:

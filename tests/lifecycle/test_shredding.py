@@ -103,7 +103,7 @@ CUSTOMERS = {
 def test_the_read_models_hold_each_readable_name_and_the_scan_finds_every_copy() -> None:
     store, vault = shredding.sample_ledger(CUSTOMERS, seed=4)
     views = shredding.read_models()
-    assert 4 == shredding.project_read_models(store, vault, views)
+    assert 2 == shredding.project_read_models(store, vault, views)
     expected = ["account_owners.owner", "owner_search.owner"]
     assert expected == shredding.tables_holding(views, "Grace Hopper")
     assert [] == shredding.tables_holding(store.connection, "Grace Hopper")
@@ -139,7 +139,7 @@ def test_rebuilding_the_read_models_after_forgetting_shows_the_name_shredded() -
     views = shredding.read_models()
     shredding.project_read_models(store, vault, views)
     vault.forget("customer-2")
-    assert 3 == shredding.project_read_models(store, vault, views)
+    assert 2 == shredding.project_read_models(store, vault, views)
     rows = views.execute("SELECT account_id, owner, balance FROM account_owners ORDER BY 1")
     expected = [
         ("account-1", "Ada Lovelace", Decimal("250.00")),
