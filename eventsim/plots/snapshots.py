@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
 from eventsim.plots.style import (
+    FIGSIZE,
     legend_outside,
     new_axes,
+    thousands_axis,
 )
 
 
@@ -56,26 +59,42 @@ def snapshot_tradeoff(costs_df: pd.DataFrame, *, ax: Axes | None = None) -> Axes
 
 
 def upcast_vs_copy(
-    steps_per_read: int, events_copied: int, reads: int, *, ax: Axes | None = None
-) -> Axes:
-    """Cumulative work of upcast-on-read (steps on every read) against a one-off copy."""
-    ax = ax if ax is not None else new_axes()
+    steps_per_read: int,
+    source_bytes: int,
+    target_bytes: int,
+    reads: int,
+    *,
+    axes: tuple[Axes, Axes] | None = None,
+) -> tuple[Axes, Axes]:
+    """Two panels, each in its own unit: upcaster steps run, and bytes of JSON stored.
+
+    Left: cumulative upcaster steps over full reads; on read, every read runs the chain;
+    the copy runs it once, while migrating. Right: bytes stored by each approach.
+    """
+    if axes is None:
+        _, (left, right) = plt.subplots(1, 2, figsize=FIGSIZE, layout="constrained")
+    else:
+        left, right = axes
     n = np.arange(0, reads + 1)
-    ax.plot(
-        n,
-        n * steps_per_read,
-        linewidth=2,
-        label=f"upcast on read: {steps_per_read} steps per full read",
+    left.plot(n, n * steps_per_read, marker="o", linewidth=2, label="upcast on read")
+    left.plot(
+        n, np.full_like(n, steps_per_read), marker="s", linewidth=2, label="copy and transform"
     )
-    ax.plot(
-        n,
-        np.full_like(n, events_copied),
-        linewidth=2,
-        label=f"copy and transform: {events_copied} events written once",
-    )
-    ax.set_title("Upcast on read against copy-and-transform: cumulative work")
-    ax.set_xlabel("full reads of the store after the change")
-    ax.set_ylabel("work (upcaster steps or events written)")
-    ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", fontsize=10, frameon=False)  # the upper left stays empty
-    return ax
+    left.set_title("Work: upcaster steps run")
+    left.set_xlabel("full reads of the store after the change")
+    left.set_ylabel("upcaster steps run (cumulative)")
+    left.set_ylim(bottom=0)
+    left.set_xticks(n)
+    left.legend(loc="upper left", fontsize=10, frameon=False)  # the upper left stays empty
+    labels = ["upcast on read", "copy, old kept", "copy, old dropped"]
+    old = [source_bytes, source_bytes, 0]
+    new = [0, target_bytes, target_bytes]
+    right.bar(labels, old, color="tab:blue", label="old store")
+    right.bar(labels, new, bottom=old, color="tab:orange", label="migrated copy")
+    right.set_title("Storage: bytes of JSON kept")
+    right.set_ylabel("bytes of JSON")
+    right.tick_params(axis="x", labelsize=10)
+    right.legend(loc="upper left", fontsize=10, frameon=False)
+    right.set_ylim(0, 1.3 * (source_bytes + target_bytes))
+    thousands_axis(right)
+    return left, right

@@ -46,9 +46,12 @@ def test_snapshot_tradeoff_puts_storage_on_x_and_mean_work_on_y(costs: pd.DataFr
     assert ["no snapshots", "every 10"] == [t.get_text() for t in ax.texts]
 
 
-def test_upcast_vs_copy_crosses_where_reads_outweigh_the_copy() -> None:
-    _, ax = plt.subplots()
-    assert ax is plots.upcast_vs_copy(10, 25, 4, ax=ax)
-    on_read, copy = (list(line.get_ydata()) for line in ax.get_lines())
-    assert ([0, 10, 20, 30, 40], [25] * 5) == (on_read, copy)
-    assert ax.get_legend() is not None
+def test_upcast_vs_copy_counts_steps_and_bytes_on_separate_axes() -> None:
+    _, axes = plt.subplots(1, 2)
+    left, right = plots.upcast_vs_copy(10, 300, 250, 4, axes=tuple(axes))
+    assert (left, right) == tuple(axes)
+    on_read, copy = (list(line.get_ydata()) for line in left.get_lines())
+    assert ([0, 10, 20, 30, 40], [10] * 5) == (on_read, copy)
+    tops = [patch.get_y() + patch.get_height() for patch in right.patches]
+    assert [300, 300, 0, 300, 550, 250] == tops
+    assert "steps" in left.get_ylabel() and "bytes" in right.get_ylabel()
