@@ -33,27 +33,50 @@ def replay_cost(costs_df: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def snapshot_tradeoff(costs_df: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
-    """Per snapshot interval: bytes of snapshots written against mean events folded per load."""
+def snapshot_tradeoff(
+    costs_df: pd.DataFrame, *, accounts: int = 1_000, ax: Axes | None = None
+) -> Axes:
+    """Per snapshot interval: snapshot storage for ``accounts`` accounts against replay work.
+
+    ``costs_df`` is ``snapshots.rehydration_cost(...)`` (one account); its bytes are scaled
+    to ``accounts`` like it, and a dashed line marks what their events' payloads take.
+    """
     ax = ax if ax is not None else new_axes()
     summary = costs_df.groupby("interval", sort=True).agg(
-        folded=("events_folded", "mean"), kib=("snapshot_bytes", "max")
+        folded=("events_folded", "mean"), written=("snapshot_bytes", "max")
     )
-    summary["kib"] = summary["kib"] / 1024
-    summary = summary.sort_values("kib")  # left to right: more storage, less work
-    ax.plot(summary["kib"], summary["folded"], marker="o", markersize=8, linewidth=1.5)
+    mib = accounts / 2**20
+    summary["mib"] = summary["written"] * mib
+    summary = summary.sort_values("mib")  # left to right: more storage, less work
+    ax.plot(summary["mib"], summary["folded"], marker="o", markersize=8, linewidth=1.5)
     for interval, row in summary.iterrows():
         label = "no snapshots" if interval == 0 else f"every {interval}"
         ax.annotate(
             label,
-            (row["kib"], row["folded"]),
+            (row["mib"], row["folded"]),
             xytext=(8, 6),
             textcoords="offset points",
             fontsize=10,
         )
-    ax.set_title("Snapshots trade storage for replay work")
-    ax.set_xlabel("snapshot state written (KiB)")
+    events_mib = float(costs_df["event_bytes"].max()) * mib
+    ax.axvline(events_mib, color="grey", linestyle="--", linewidth=1.5)
+    ax.annotate(
+        f"the events' own payloads\n({events_mib:.2f} MiB)",
+        (events_mib, float(summary["folded"].max())),
+        xytext=(-8, 0),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=10,
+        color="dimgrey",
+    )
+    length = int(costs_df["stream_length"].max())
+    ax.set_title(
+        f"Snapshots trade storage for replay work ({accounts:,} accounts of {length} events)"
+    )
+    ax.set_xlabel(f"snapshot state written for {accounts:,} accounts (MiB)")
     ax.set_ylabel("mean events folded per load")
+    ax.set_xlim(left=-0.05 * max(events_mib, float(summary["mib"].max())))
     ax.margins(x=0.15, y=0.1)
     return ax
 

@@ -37,13 +37,17 @@ def test_replay_cost_draws_one_line_per_interval_with_the_folded_counts(
     assert ax.get_xlabel() == "stream length (events)" and ax.get_title()
 
 
-def test_snapshot_tradeoff_puts_storage_on_x_and_mean_work_on_y(costs: pd.DataFrame) -> None:
+def test_snapshot_tradeoff_puts_storage_for_a_thousand_accounts_on_x_and_work_on_y(
+    costs: pd.DataFrame,
+) -> None:
     ax = plots.snapshot_tradeoff(costs)
-    (line,) = ax.get_lines()
+    line, events = ax.get_lines()
     bytes_every_10 = costs.loc[costs["interval"] == 10, "snapshot_bytes"].max()
-    assert [0, bytes_every_10 / 1024] == list(line.get_xdata())
+    assert [0, bytes_every_10 * 1000 / 2**20] == list(line.get_xdata())
     assert [47 / 3, 7 / 3] == pytest.approx(list(line.get_ydata()))
-    assert ["no snapshots", "every 10"] == [t.get_text() for t in ax.texts]
+    assert [costs["event_bytes"].max() * 1000 / 2**20] * 2 == list(events.get_xdata())
+    assert ["no snapshots", "every 10"] == [t.get_text() for t in ax.texts][:2]
+    assert "1,000 accounts" in ax.get_xlabel()
 
 
 def test_upcast_vs_copy_counts_steps_and_bytes_on_separate_axes() -> None:
