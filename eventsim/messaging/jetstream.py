@@ -160,7 +160,7 @@ async def consume(
     batch: int = 100,
     idle_timeout: float = 1.0,
 ) -> ConsumeReport:
-    """Hand every pending event to ``handler`` until none comes for ``idle_timeout`` s.
+    """Hand every pending event to ``handler`` until the broker holds none for us.
 
     ``handler`` is any callable taking an ``Event`` (the idempotency lesson's consumers
     are). It is acknowledged once the handler returns; if the handler raises, the event
@@ -173,7 +173,12 @@ async def consume(
         try:
             messages = await subscription.fetch(batch, timeout=idle_timeout)
         except (FetchTimeout, TimeoutError):  # the client raises either when none came
-            return report
+            # Done only when the broker holds nothing more for us: no message waiting and
+            # none delivered but unacknowledged (a nak'ed one, or one whose ack_wait runs).
+            info = await subscription.consumer_info()
+            if info.num_pending == 0 and info.num_ack_pending == 0:
+                return report
+            continue
         for message in messages:
             try:
                 handler(decode(message.data))
