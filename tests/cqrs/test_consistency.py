@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from eventsim import EventStore, InvalidArgument, TickingClock, orders, seeded_ids
 from eventsim.cqrs import consistency as c
+from eventsim.cqrs.order_views import ORDER_VIEWS
 from eventsim.cqrs.projections import ProjectionRunner
 from tests.strategies import seeds
 
@@ -140,7 +141,7 @@ def test_a_bad_seed_is_refused() -> None:
 # -- on a real store -------------------------------------------------------------------------
 def test_a_version_stamped_read_waits_until_the_projection_has_the_writers_version() -> None:
     store = EventStore(clock=TickingClock(datetime(2024, 3, 1, tzinfo=UTC)), new_id=seeded_ids(1))
-    runner = ProjectionRunner(store)
+    runner = ProjectionRunner(store, ORDER_VIEWS)
     store.append("order-1", [orders.PaymentFailed("card declined")], expected_version=0)
     runner.run()
     version = store.append("order-1", [orders.OrderCancelled("payment failed")], expected_version=1)
@@ -165,7 +166,7 @@ def test_the_lag_alert_names_only_the_projections_behind_by_more_than_the_thresh
     store = EventStore(clock=TickingClock(datetime(2024, 3, 1, tzinfo=UTC)), new_id=seeded_ids(2))
     for i in range(1, 6):
         store.append(f"order-{i}", [orders.PaymentFailed("card declined")], expected_version=0)
-    runner = ProjectionRunner(store)
+    runner = ProjectionRunner(store, ORDER_VIEWS)
     runner.run(until=3)
     runner.rebuild("revenue_by_day", until=1)
 
