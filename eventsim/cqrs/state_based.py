@@ -9,6 +9,8 @@ splitting the models, and works as well without a log (what is lost is the histo
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 import pandas as pd
 
@@ -41,13 +43,21 @@ class StateBasedOrders:
     def handle(self, order_id: str, command: orders.Command) -> None:
         """Check the command, overwrite the order's row and update the dashboard, atomically."""
         with transaction(self.con):
-            self.rules.handle(order_id, command)  # raises an OrderError before any write
-            row = self.rules.rows[order_id]
+            row = self._checked(order_id, command)  # raises an OrderError before any write
             self.con.execute(
                 "INSERT OR REPLACE INTO orders_current VALUES (?, ?, ?, ?, ?)",
                 [order_id, row["customer_id"], row["status"], row["total"], row["paid"]],
             )
             self.con.execute(DASHBOARD_SQL, [row["customer_id"], CLOSED])
+        self.rules.rows[order_id] = row  # kept in memory only once both tables committed
+
+    def _checked(self, order_id: str, command: orders.Command) -> dict[str, Any]:
+        """The order's row after the command, by the domain's rules, on a scratch copy."""
+        scratch = orders.OrdersTable()
+        if order_id in self.rules.rows:
+            scratch.rows[order_id] = self.rules.rows[order_id]
+        scratch.handle(order_id, command)
+        return scratch.rows[order_id]
 
     def dashboard(self) -> pd.DataFrame:
         """The query side: one row per customer, read as is."""

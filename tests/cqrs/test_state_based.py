@@ -46,3 +46,19 @@ def test_a_rejected_command_changes_neither_model_and_no_event_is_stored() -> No
 
     pd.testing.assert_frame_equal(before, shop.dashboard())
     assert 0 == store.info()["events"]
+
+
+def test_a_write_that_fails_in_the_database_leaves_the_rules_copy_as_it_was() -> None:
+    store, shop = shop_after_some_commands()
+    store.connection.execute("DROP TABLE customer_dashboard")  # the read model's write fails
+
+    with pytest.raises(Exception, match="customer_dashboard"):
+        shop.handle("order-3", orders.ChargePayment(Decimal("25.00")))
+
+    assert "placed" == shop.rules.rows["order-3"]["status"]
+    assert (
+        "placed"
+        == store.sql("SELECT status FROM orders_current WHERE order_id = 'order-3'")[
+            "status"
+        ].item()
+    )
