@@ -8,10 +8,12 @@ STAMP := $(VENV)/.installed-stamp
 WHEELHOUSE ?= wheelhouse
 PIP_SOURCE := $(if $(PIP_OFFLINE),--no-index --find-links $(WHEELHOUSE))
 
-.PHONY: help setup lab test test-fast lint typecheck format data lock exercises wheelhouse clean bench bench-smoke
+.PHONY: help setup lab services services-stop test test-fast lint typecheck format data lock exercises wheelhouse clean bench bench-smoke
 
 help:
 	@echo "make lab        start JupyterLab on notebooks/ (sets up $(VENV) first)"
+	@echo "make services   start the project's PostgreSQL server (127.0.0.1 only; prints its URL)"
+	@echo "make services-stop  stop it (its data stays under .services/)"
 	@echo "make test       run every test: unit, property, CLI, doctests, notebooks (nbval)"
 	@echo "make test-fast  the same without the notebooks"
 	@echo "make lint       ruff check and format check, mypy, the import contracts"
@@ -36,6 +38,13 @@ setup: $(STAMP)
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT)
+
+# The servers come from wheels (no Docker, no system package); the tests start their own.
+services: setup
+	$(PY) -m eventsim.services start
+
+services-stop: setup
+	$(PY) -m eventsim.services stop
 
 test: setup
 	$(PY) -m pytest --nbval

@@ -21,7 +21,7 @@ from pathlib import Path
 from eventsim.domains import EVENT_TYPES
 from eventsim.events import EventTypes
 from eventsim.sql import LOAD_CHECKS
-from eventsim.store import DuckDBEventStore
+from eventsim.store import DuckDBEventStore, EventStoreContract
 
 
 class EventStore(DuckDBEventStore):
@@ -39,3 +39,34 @@ class EventStore(DuckDBEventStore):
         super().__init__(
             path, clock=clock, new_id=new_id, event_types=event_types, load_checks=load_checks
         )
+
+
+def open_store(
+    location: str | Path = ":memory:",
+    *,
+    clock: Callable[[], datetime] | None = None,
+    new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+) -> EventStoreContract:
+    """The course's event store at ``location``: a PostgreSQL URL or a DuckDB file.
+
+    ``open_store("postgresql://postgres@127.0.0.1:5432/postgres")`` opens the same
+    contract on a server (``eventsim.services.postgres_url()`` starts the project's own);
+    anything else is a DuckDB file, or ``:memory:``.
+    """
+    if is_postgres_url(location):
+        # Imported here: psycopg is needed only by those who use a server.
+        from eventsim.store.postgres_store import PostgresEventStore
+
+        return PostgresEventStore(
+            str(location),
+            clock=clock,
+            new_id=new_id,
+            event_types=EVENT_TYPES,
+            load_checks=LOAD_CHECKS,
+        )
+    return EventStore(location, clock=clock, new_id=new_id)
+
+
+def is_postgres_url(location: object) -> bool:
+    """True for ``postgresql://...`` and ``postgres://...`` URLs."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))

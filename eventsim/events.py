@@ -114,7 +114,6 @@ def parse_money(name: str, value: object) -> Decimal:
     return amount
 
 
-
 Parser = Callable[[str, object], object]
 BASE_PARSERS: dict[str, Parser] = {"str": _parse_str, "int": _parse_int, "Money": parse_money}
 

@@ -49,3 +49,18 @@ def test_a_learners_own_decide_plugs_in_with_the_domains_state_and_evolve() -> N
 
     with pytest.raises(AssertionError, match="accepted the command"):
         given(mine, *OPENED).when(bank.Withdraw(Decimal("500"))).then_raises(bank.InsufficientFunds)
+
+
+@pytest.mark.parametrize("outcome", ["then", "then_raises"])
+def test_a_decide_still_to_be_written_is_not_done_rather_than_wrong(outcome: str) -> None:
+    def unwritten(state: object, command: object) -> list[object]:
+        raise NotImplementedError
+
+    scenario = given(decider(bank.INITIAL_STATE, unwritten, bank.evolve)).when(
+        bank.OpenAccount("Ada")
+    )
+    with pytest.raises(NotImplementedError):
+        if outcome == "then":
+            scenario.then(bank.AccountOpened("Ada"))
+        else:
+            scenario.then_raises(bank.InvalidAmount)

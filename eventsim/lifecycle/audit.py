@@ -49,6 +49,20 @@ WHERE (CAST(? AS VARCHAR) IS NULL OR e.metadata->>'user' = ?)
 ORDER BY e.position
 """
 
+# Every event caused by one event, directly or through other effects: a recursive walk
+# along causation ids. UNION (not UNION ALL) stops on a cycle instead of looping.
+EFFECTS_SQL = """
+WITH RECURSIVE effects(event_id) AS (
+    SELECT CAST(event_id AS VARCHAR) FROM event_store WHERE metadata->>'causation_id' = ?
+    UNION
+    SELECT CAST(e.event_id AS VARCHAR)
+    FROM event_store e JOIN effects f ON e.metadata->>'causation_id' = f.event_id
+)
+SELECT e.position, e.stream_id, e.event_type, CAST(e.event_id AS VARCHAR) AS event_id
+FROM event_store e JOIN effects f ON CAST(e.event_id AS VARCHAR) = f.event_id
+ORDER BY e.position
+"""
+
 
 def flow(store: EventStore, correlation_id: str) -> pd.DataFrame:
     """Every event of one business flow, in commit order, each with what caused it."""
@@ -62,6 +76,11 @@ def by_actor(
     if user is None and channel is None:
         raise InvalidArgument("pass user=..., channel=... or both, e.g. user='customer-0007'")
     return store.sql(ACTOR_SQL, [user, user, channel, channel])
+
+
+def effects(store: EventStore, event_id: str) -> pd.DataFrame:
+    """Every event ``event_id`` caused, directly or through other effects, in commit order."""
+    return store.sql(EFFECTS_SQL, [event_id])
 
 
 def cause_chain(events: pd.DataFrame, event_id: str) -> pd.DataFrame:

@@ -15,7 +15,7 @@ acknowledging (the handler ran, the ack is lost, the message comes again).
 >>> seen = []
 >>> broker.subscribe("orders", "audit", lambda event: seen.append(event.stream_id))
 >>> for n in range(4):
-...     _ = broker.publish("orders", message("OrderPlaced", {"n": n}, stream_id=f"order-{n}"))
+...     _ = broker.publish("orders", message("Ping", {"n": n}, stream_id=f"order-{n}"))
 >>> stats = broker.run()
 >>> stats.published, stats.duplicates, len(seen)
 (4, 1, 5)
@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from eventsim.errors import EventSimError, InvalidArgument
-from eventsim.events import Event
+from eventsim.events import DomainEvent, Event
 
 # The fault settings and counters live in their own module; "as" marks a re-export.
 from eventsim.messaging.faults import NO_FAULTS as NO_FAULTS
@@ -292,7 +292,7 @@ def message(
 ) -> Event:
     """An ``Event`` to publish without a store; its id derives from stream, version, type.
 
-    >>> message("OrderPlaced", {"order_id": "order-1"}, stream_id="order-1").event_id.version
+    >>> message("Ping", {"n": 1}, stream_id="order-1").event_id.version
     5
     """
     name = f"{stream_id}/{version}/{event_type}"
@@ -305,4 +305,22 @@ def message(
         metadata=dict(metadata or {}),
         timestamp=EPOCH + timedelta(seconds=at),
         position=0,
+    )
+
+
+def domain_message(
+    event: DomainEvent,
+    *,
+    stream_id: str,
+    version: int = 1,
+    metadata: Mapping[str, Any] | None = None,
+) -> Event:
+    """A domain event as a message: its type and payload are the domain's own, not a copy.
+
+    >>> from eventsim.domains.bank import AccountOpened
+    >>> domain_message(AccountOpened("Ada"), stream_id="account-1").data
+    {'owner': 'Ada'}
+    """
+    return message(
+        event.event_type(), event.to_data(), stream_id=stream_id, version=version, metadata=metadata
     )

@@ -8,12 +8,13 @@ A redelivered event is then seen and skipped. The naive consumer applies every d
 The shop's two consumers (payments and inventory) react to ``OrderPlaced``: one charges
 the order's total, the other takes its lines out of stock.
 
->>> from eventsim.messaging.bus import message
+>>> from decimal import Decimal
+>>> from eventsim.domains.orders import LineItem
+>>> from eventsim.messaging.bus import domain_message
 >>> shop = open_shop({"SKU-001": 5})
 >>> charge = IdempotentConsumer(shop, "payments", payment_effect())
->>> line = {"sku": "SKU-001", "quantity": 2, "unit_price": 24.9}
->>> placed = message("OrderPlaced", {"customer_id": "c-1", "items": [line], "total": 49.8},
-...                  stream_id="order-1")
+>>> order = OrderPlaced("c-1", (LineItem("SKU-001", 2, Decimal("24.90")),), Decimal("49.80"))
+>>> placed = domain_message(order, stream_id="order-1")
 >>> charge(placed); charge(placed)  # delivered twice
 >>> charge.applied, charge.skipped, double_charges(shop)
 (1, 1, 0)
@@ -21,6 +22,8 @@ the order's total, the other takes its lines out of stock.
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -36,6 +39,7 @@ from eventsim.store import transaction
 Effect = Callable[[duckdb.DuckDBPyConnection, Event], None]
 """What a consumer does with one event, on the connection it is given (inside a transaction)."""
 Parse = Callable[[Mapping[str, Any]], OrderPlaced]
+PLACED = OrderPlaced.event_type()  # the event the shop's consumers react to
 
 PROCESSED_SQL = """
 CREATE TABLE IF NOT EXISTS processed_events (
@@ -133,7 +137,7 @@ def payment_effect(parse: Parse = parse_order) -> Effect:
     """Charge an order's total: one row in ``payments`` per ``OrderPlaced`` handled."""
 
     def charge(con: duckdb.DuckDBPyConnection, event: Event) -> None:
-        if event.event_type == "OrderPlaced":
+        if event.event_type == PLACED:
             order = parse(event.data)
             con.execute(
                 "INSERT INTO payments VALUES (?, ?, ?)",
@@ -143,11 +147,37 @@ def payment_effect(parse: Parse = parse_order) -> Effect:
     return charge
 
 
+def charge_once_per_order(parse: Parse = parse_order) -> Effect:
+    """Charge an order's total unless ``payments`` already holds a charge for that order.
+
+    The business key (the order id) is the guard: it also catches the same order published
+    again under a new event id, which an event-id check cannot tell from a new order.
+    """
+    charge = payment_effect(parse)
+
+    def charge_once(con: duckdb.DuckDBPyConnection, event: Event) -> None:
+        query = "SELECT count(*) FROM payments WHERE order_id = ?"
+        if not _one(con, query, [event.stream_id]):
+            charge(con, event)
+
+    return charge_once
+
+
+def reissued(event: Event, attempt: int = 2) -> Event:
+    """The same fact published again under a new event id, as by a producer that retried.
+
+    For example, a shop front that timed out, sent its command again, and whose producer
+    published the order a second time, with an id of its own.
+    """
+    new_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{event.event_id}/attempt-{attempt}")
+    return dataclasses.replace(event, event_id=new_id)
+
+
 def stock_effect(parse: Parse = parse_order) -> Effect:
     """Take an order's lines out of stock; trusts the order, so stock can go below zero."""
 
     def reserve(con: duckdb.DuckDBPyConnection, event: Event) -> None:
-        if event.event_type == "OrderPlaced":
+        if event.event_type == PLACED:
             for line in parse(event.data).items:
                 con.execute(
                     "UPDATE stock SET quantity = quantity - ? WHERE sku = ?",
@@ -161,7 +191,7 @@ def demand(events: Iterable[Event]) -> dict[str, int]:
     """Units ordered per SKU over the ``OrderPlaced`` events: the stock a clean run uses up."""
     total: dict[str, int] = {}
     for event in events:
-        if event.event_type == "OrderPlaced":
+        if event.event_type == PLACED:
             for line in parse_order(event.data).items:
                 total[line.sku] = total.get(line.sku, 0) + line.quantity
     return dict(sorted(total.items()))

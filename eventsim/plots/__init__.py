@@ -21,7 +21,7 @@ from eventsim.plots.delivery import delivery_outcomes, double_charges, producer_
 from eventsim.plots.patterns import pattern_pushes
 from eventsim.plots.sagas import SAGA_KINDS, SAGA_OUTCOME, saga_timeline
 from eventsim.plots.snapshots import replay_cost, snapshot_tradeoff, upcast_vs_copy
-from eventsim.plots.storage import storage_bytes, storage_growth
+from eventsim.plots.storage import hot_and_archived, storage_bytes, storage_growth
 from eventsim.plots.style import BACKGROUND, FIGSIZE, MARKERS, MEDIAN, new_axes
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "delay_by_delivery",
     "delivery_outcomes",
     "double_charges",
+    "hot_and_archived",
     "lag_comparison",
     "lag_over_time",
     "month_end_balances",

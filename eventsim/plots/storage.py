@@ -66,3 +66,33 @@ def storage_bytes(growth_df: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     time_axis(ax)
     legend_outside(ax)
     return ax
+
+
+def hot_and_archived(split_df: pd.DataFrame, *, hot_days: int, ax: Axes | None = None) -> Axes:
+    """The log's bytes in the hot table and in the archive over time, stacked.
+
+    ``split_df`` is ``storage.hot_and_archived_by_day(...)``: columns ``day``,
+    ``hot_bytes`` and ``archived_bytes``.
+    """
+    ax = ax if ax is not None else new_axes()
+    kb = 1000.0
+    hot, cold = split_df["hot_bytes"] / kb, split_df["archived_bytes"] / kb
+    ax.stackplot(
+        split_df["day"],
+        hot,
+        cold,
+        colors=["tab:red", "tab:blue"],
+        labels=[
+            f"hot table: {float(hot.iloc[-1]):,.0f} kB at the end",
+            f"archived: {float(cold.iloc[-1]):,.0f} kB at the end",
+        ],
+    )
+    ax.set_title(
+        f"Where the log's bytes live: closed accounts archived {hot_days} days after closing"
+    )
+    ax.set_ylabel("size (kB, raw text)")
+    ax.set_ylim(bottom=0)
+    thousands_axis(ax)
+    time_axis(ax)
+    ax.legend(loc="upper left", fontsize=10, frameon=False)
+    return ax

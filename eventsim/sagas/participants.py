@@ -1,15 +1,19 @@
-"""The order saga's participants: small services that each keep their own books.
+"""The order saga's participants: small services, each keeping its own books in its own streams.
 
-A shop places and cancels orders, payments charges and refunds, inventory reserves and
-releases stock, shipping books a carrier, hands over the parcel and delivers it. Every
-participant writes its result to the order's own stream through ``orders.decide``, so
-the domain's rules hold whichever style (orchestration or choreography) calls them.
-Whether a step fails, and how long its work takes in virtual time, is drawn from
-``Failures`` per (order, step): the same for both styles, whatever order they run in.
+The shop writes ``order-NNNN``, payments ``payment-NNNN``, inventory ``reservation-NNNN``
+and shipping ``shipment-NNNN``. No participant reads another's stream: what it needs of
+the order (the lines, the total) travels with the message that asks it to act, and each
+enforces only its own rules (charge once, refund what it kept, release what it holds).
+All the books live in one DuckDB store here, for the lesson; in a real system each
+service has its own database. Whether a step fails, how long its work takes, and
+whether its reply is lost on the way back are drawn from ``Failures`` per (order, step):
+the same for both styles, whatever order they run in.
 
 >>> failures = Failures(payment=0.5, seed=3, force={"order-0001": "dispatch"})
 >>> failures.fails("order-0001", "dispatch"), failures.fails("order-0001", "payment")
 (True, False)
+>>> stream_of("payments", "order-0042")
+'payment-0042'
 """
 
 from __future__ import annotations
@@ -24,21 +28,30 @@ from typing import ClassVar
 
 from eventsim.catalog import EventStore
 from eventsim.domains import orders
-from eventsim.errors import InvalidArgument
-from eventsim.events import Event, NewEvent, caused_by
+from eventsim.errors import DomainError, InvalidArgument
+from eventsim.events import DomainEvent, Event, NewEvent, caused_by
 from eventsim.sim.orders import CARRIER_REJECTIONS, CARRIERS, DECLINES, TRACKING_PREFIX
 
 STEPS = ("payment", "inventory", "shipping", "dispatch")
 """The steps that can fail, in saga order (dispatch: the carrier collects the parcel)."""
+REPLY_STEPS = (*STEPS, "delivery")
+"""The steps whose reply can be lost on its way back to the orchestrator."""
+STREAM_PREFIX = {
+    "shop": "order",
+    "payments": "payment",
+    "inventory": "reservation",
+    "shipping": "shipment",
+}
 
 # The virtual minutes each kind of work takes: drawn uniformly from (low, high).
 WORK_MINUTES: dict[str, tuple[float, float]] = {
+    "place": (0, 0),
     "payment": (1, 3),
     "inventory": (2, 6),
     "shipping": (5, 15),
     "dispatch": (5, 15),
     "delivery": (10, 20),
-    "cancel_shipment": (2, 5),
+    "cancel_booking": (2, 5),
     "release": (1, 3),
     "refund": (1, 4),
     "cancel": (1, 2),
@@ -51,7 +64,23 @@ CANCEL_REASONS = {
     "ShipmentCancelled": "carrier missed the pickup",
 }
 MISSED_PICKUP = CANCEL_REASONS["ShipmentCancelled"]
+# The forward operations whose failure ends the forward chain, and the step each one is.
+STEP_OF = {
+    "charge": "payment",
+    "reserve": "inventory",
+    "create": "shipping",
+    "dispatch": "dispatch",
+}
 WAREHOUSE = "AMS-1"
+
+
+class StepRefused(DomainError):
+    """A participant refused a command its own books do not allow (refund more than kept...)."""
+
+
+def stream_of(participant: str, order_id: str) -> str:
+    """The stream in which ``participant`` keeps its books about ``order_id``."""
+    return f"{STREAM_PREFIX[participant]}-{order_id.removeprefix('order-')}"
 
 
 @dataclass(frozen=True)
@@ -59,7 +88,9 @@ class Failures:
     """Seeded failure injection: each step of each order fails with its step's rate.
 
     ``force`` maps an order id to the one step that must fail for it, rates aside.
-    ``seed`` also draws how long each step's work takes.
+    ``lost`` maps an order id to the one step whose first reply never reaches the
+    orchestrator (the work is done, the answer is lost); every step of that order
+    succeeds. ``seed`` also draws how long each step's work takes.
     """
 
     payment: float = 0.0
@@ -68,6 +99,7 @@ class Failures:
     dispatch: float = 0.0
     seed: int = 0
     force: Mapping[str, str] = field(default_factory=dict)
+    lost: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for step in STEPS:
@@ -76,12 +108,16 @@ class Failures:
                 raise InvalidArgument(f"{step} must be a failure rate from 0 to 1, got {rate!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise InvalidArgument(f"seed must be a whole number >= 0, got {self.seed!r}")
-        for order_id, step in dict(self.force).items():
-            if step not in STEPS:
-                raise InvalidArgument(
-                    f"cannot force {order_id!r} to fail at {step!r}: choose one of {STEPS}"
-                )
-        object.__setattr__(self, "force", dict(self.force))
+        for name, allowed in (("force", STEPS), ("lost", REPLY_STEPS)):
+            for order_id, step in dict(getattr(self, name)).items():
+                if step not in allowed:
+                    raise InvalidArgument(
+                        f"{name}: {order_id!r} cannot name step {step!r}: choose one of {allowed}"
+                    )
+            object.__setattr__(self, name, dict(getattr(self, name)))
+        both = sorted(set(self.force) & set(self.lost))
+        if both:
+            raise InvalidArgument(f"an order is either in force or in lost, not both: {both}")
 
     def rng(self, order_id: str, what: str) -> random.Random:
         """A generator for one (order, step): independent of the order the steps run in."""
@@ -90,8 +126,14 @@ class Failures:
     def fails(self, order_id: str, step: str) -> bool:
         if order_id in self.force:
             return self.force[order_id] == step
+        if order_id in self.lost:
+            return False
         rate: float = getattr(self, step)
         return self.rng(order_id, f"fails/{step}").random() < rate
+
+    def loses_reply(self, order_id: str, step: str, attempt: int) -> bool:
+        """Whether the reply to this attempt at ``step`` is lost (only ever the first one)."""
+        return attempt == 1 and self.lost.get(order_id) == step
 
     def work(self, order_id: str, what: str) -> timedelta:
         """How long ``what`` takes for this order, in whole virtual seconds."""
@@ -109,57 +151,66 @@ class SagaOrder:
     items: orders.LineItems
     placed_at: datetime
 
+    @property
+    def total(self) -> Decimal:
+        return orders.line_total(self.items)
 
-class OrderStreams:
-    """The orders' event streams: each command goes through ``orders.decide``, then the store.
 
-    Keeps each order's folded state so a write needs no replay; ``append`` still checks
-    the expected version, so a second writer would be caught.
+@dataclass(frozen=True)
+class Message:
+    """What a participant receives: the order, the event that caused the request, and when.
+
+    ``reason`` and ``failed_step`` say why, when the request is a compensation: which
+    step failed or missed its deadline.
     """
 
-    def __init__(self, store: EventStore, style: str) -> None:
+    order: SagaOrder
+    cause: Event | None
+    at: datetime
+    reason: str | None = None
+    failed_step: str | None = None
+
+    @classmethod
+    def about(cls, order: SagaOrder, event: Event) -> Message:
+        """A message caused by ``event``, carrying on its reason (choreography's way)."""
+        meta = event.metadata
+        return cls(order, event, event.timestamp, meta.get("reason"), meta.get("failed_step"))
+
+
+class Books:
+    """The participants' streams in one store; each append checks its own stream's version."""
+
+    def __init__(self, store: EventStore, style: str, failures: Failures) -> None:
         self.store = store
         self.style = style
-        self.states: dict[str, orders.Order] = {}
-        self.first_failure: dict[str, str] = {}
+        self.failures = failures
+        self.versions: Counter[str] = Counter()
         self.events_written = 0
+        self.status: dict[str, str] = {}  # order id -> delivered | cancelled, once ended
 
-    def place(self, order: SagaOrder, participant: str) -> Event:
-        command = orders.PlaceOrder(order.customer_id, order.items)
-        # The saga's correlation id is the order id; caused_by carries it to every later event.
-        metadata = {"correlation_id": order.order_id}
-        return self._write(order.order_id, command, metadata, participant, order.placed_at)
-
-    def carry_out(
-        self, cause: Event, participant: str, command: orders.Command, work: timedelta
+    def write(
+        self, participant: str, operation: str, message: Message, event: DomainEvent, work: str
     ) -> Event:
-        """Run ``command`` on the order ``cause`` belongs to, ``work`` after ``cause``."""
-        at = cause.timestamp + work
-        return self._write(cause.stream_id, command, caused_by(cause), participant, at)
-
-    def _write(
-        self,
-        order_id: str,
-        command: orders.Command,
-        metadata: Mapping[str, object],
-        participant: str,
-        at: datetime,
-    ) -> Event:
-        state = self.states.get(order_id, orders.INITIAL_STATE)
-        [event] = orders.decide(state, command)
-        metadata = {
-            **metadata,
-            "participant": participant,
-            "command": type(command).__name__,
-            "style": self.style,
-        }
+        """Append ``event`` to the participant's stream for the order, ``work`` after ``at``."""
+        order_id = message.order.order_id
+        cause = message.cause
+        metadata = caused_by(cause) if cause else {"correlation_id": order_id}
+        reason, failed_step = message.reason, message.failed_step
+        if event.event_type() in CANCEL_REASONS and operation in STEP_OF:  # a step failed
+            reason, failed_step = CANCEL_REASONS[event.event_type()], STEP_OF[operation]
+        metadata |= {"participant": participant, "command": operation, "style": self.style}
+        if reason:  # a failure or a compensation: the reason travels down the chain
+            metadata |= {"reason": reason, "failed_step": failed_step}
+        stream = stream_of(participant, order_id)
+        at = message.at + self.failures.work(order_id, work)
         new = NewEvent(event.event_type(), event.to_data(), metadata, timestamp=at)
-        version = self.store.append(order_id, [new], expected_version=state.version)
-        self.states[order_id] = orders.evolve(state, event)
+        version = self.store.append(stream, [new], expected_version=self.versions[stream])
+        self.versions[stream] = version
         self.events_written += 1
-        if event.event_type() in CANCEL_REASONS:
-            self.first_failure.setdefault(order_id, event.event_type())
-        return self.store.read_stream(order_id, to_version=version)[-1]
+        ended = {"OrderDelivered": "delivered", "OrderCancelled": "cancelled"}
+        if event.event_type() in ended:
+            self.status[order_id] = ended[event.event_type()]
+        return self.store.read_stream(stream, to_version=version)[-1]
 
 
 class Participant:
@@ -168,20 +219,16 @@ class Participant:
     name: ClassVar[str]
     SUBSCRIPTIONS: ClassVar[dict[str, str]]
 
-    def __init__(self, streams: OrderStreams, failures: Failures) -> None:
-        self.streams = streams
-        self.failures = failures
+    def __init__(self, books: Books) -> None:
+        self.books = books
+        self.failures = books.failures
 
-    def _do(self, cause: Event, work: str, command: orders.Command) -> Event:
-        duration = self.failures.work(cause.stream_id, work)
-        return self.streams.carry_out(cause, self.name, command, duration)
-
-    def _order(self, cause: Event) -> orders.Order:
-        return self.streams.states[cause.stream_id]
+    def _write(self, operation: str, message: Message, event: DomainEvent, work: str) -> Event:
+        return self.books.write(self.name, operation, message, event, work)
 
 
 class Shop(Participant):
-    """Places orders and, once nothing is held any more, cancels them."""
+    """Places orders and cancels them when the saga gives up."""
 
     name = "shop"
     SUBSCRIPTIONS: ClassVar[dict[str, str]] = {
@@ -189,17 +236,21 @@ class Shop(Participant):
         "PaymentRefunded": "cancel",
     }
 
-    def place(self, order: SagaOrder) -> Event:
-        return self.streams.place(order, self.name)
+    def place(self, message: Message) -> Event:
+        order = message.order
+        placed = orders.OrderPlaced(order.customer_id, order.items, order.total)
+        return self._write("place", message, placed, "place")
 
-    def cancel(self, cause: Event) -> Event:
-        failure = self.streams.first_failure.get(cause.stream_id, "")
-        reason = CANCEL_REASONS.get(failure, "customer request")
-        return self._do(cause, "cancel", orders.CancelOrder(reason))
+    def cancel(self, message: Message) -> Event:
+        order_id = message.order.order_id
+        if order_id in self.books.status:
+            raise StepRefused(f"cannot cancel {order_id!r}: it is {self.books.status[order_id]}")
+        reason = message.reason or "customer request"
+        return self._write("cancel", message, orders.OrderCancelled(reason), "cancel")
 
 
 class Payments(Participant):
-    """Charges an order's total and refunds what it keeps; its books are per order."""
+    """Charges an order's total once, and refunds exactly what it kept for that order."""
 
     name = "payments"
     SUBSCRIPTIONS: ClassVar[dict[str, str]] = {
@@ -208,27 +259,32 @@ class Payments(Participant):
         "InventoryReleased": "refund",
     }
 
-    def __init__(self, streams: OrderStreams, failures: Failures) -> None:
-        super().__init__(streams, failures)
+    def __init__(self, books: Books) -> None:
+        super().__init__(books)
         self.charged: defaultdict[str, Decimal] = defaultdict(Decimal)  # per order
         self.refunded: defaultdict[str, Decimal] = defaultdict(Decimal)
 
     def kept(self, order_id: str) -> Decimal:
         return self.charged[order_id] - self.refunded[order_id]
 
-    def charge(self, cause: Event) -> Event:
-        order_id, total = cause.stream_id, self._order(cause).total
+    def charge(self, message: Message) -> Event:
+        order_id, total = message.order.order_id, message.order.total
+        if self.charged[order_id]:
+            raise StepRefused(f"{order_id!r} is already charged: a second charge is refused")
         if self.failures.fails(order_id, "payment"):
             reason = self.failures.rng(order_id, "decline").choice(DECLINES)
-            return self._do(cause, "payment", orders.DeclinePayment(reason))
-        event = self._do(cause, "payment", orders.ChargePayment(total))
+            return self._write("charge", message, orders.PaymentFailed(reason), "payment")
+        event = self._write("charge", message, orders.PaymentCharged(total, "card"), "payment")
         self.charged[order_id] += total
         return event
 
-    def refund(self, cause: Event) -> Event:
-        amount = self.kept(cause.stream_id)
-        event = self._do(cause, "refund", orders.RefundPayment(amount))
-        self.refunded[cause.stream_id] += amount
+    def refund(self, message: Message) -> Event:
+        order_id = message.order.order_id
+        amount = self.kept(order_id)
+        if not amount:
+            raise StepRefused(f"cannot refund {order_id!r}: payments keeps nothing for it")
+        event = self._write("refund", message, orders.PaymentRefunded(amount), "refund")
+        self.refunded[order_id] += amount
         return event
 
 
@@ -242,38 +298,46 @@ class Inventory(Participant):
         "ShipmentCancelled": "release",
     }
 
-    def __init__(self, streams: OrderStreams, failures: Failures, stock: Mapping[str, int]) -> None:
-        super().__init__(streams, failures)
+    def __init__(self, books: Books, stock: Mapping[str, int]) -> None:
+        super().__init__(books)
         self.initial = Counter(stock)
         self.stock = Counter(stock)
         self.reserved: Counter[str] = Counter()  # units ever reserved, per SKU
         self.released: Counter[str] = Counter()
         self.held: dict[str, orders.LineItems] = {}
 
-    def reserve(self, cause: Event) -> Event:
-        order_id, items = cause.stream_id, self._order(cause).items
+    def reserve(self, message: Message) -> Event:
+        order_id, items = message.order.order_id, message.order.items
         short = [line.sku for line in items if self.stock[line.sku] < line.quantity]
         if self.failures.fails(order_id, "inventory"):
             short = [self.failures.rng(order_id, "short").choice(items).sku]
         if short:
-            return self._do(cause, "inventory", orders.ReportOutOfStock(short[0]))
-        event = self._do(cause, "inventory", orders.ReserveInventory(WAREHOUSE))
+            failed = orders.InventoryReservationFailed(short[0])
+            return self._write("reserve", message, failed, "inventory")
+        event = self._write("reserve", message, orders.InventoryReserved(WAREHOUSE), "inventory")
         for line in items:
             self.stock[line.sku] -= line.quantity
             self.reserved[line.sku] += line.quantity
         self.held[order_id] = items
         return event
 
-    def release(self, cause: Event) -> Event:
-        event = self._do(cause, "release", orders.ReleaseInventory())
-        for line in self.held.pop(cause.stream_id):
+    def release(self, message: Message) -> Event:
+        order_id = message.order.order_id
+        if order_id not in self.held:
+            raise StepRefused(f"cannot release stock for {order_id!r}: none is held for it")
+        event = self._write("release", message, orders.InventoryReleased(WAREHOUSE), "release")
+        for line in self.held.pop(order_id):
             self.stock[line.sku] += line.quantity
             self.released[line.sku] += line.quantity
         return event
 
 
 class Shipping(Participant):
-    """Books a carrier, hands the parcel over (or cancels the booking), delivers it."""
+    """Books a carrier (or cancels the booking), hands the parcel over, delivers it.
+
+    Handing over and delivering are retried after a missed deadline, so they are
+    idempotent: asked again, shipping answers with the event it already wrote.
+    """
 
     name = "shipping"
     SUBSCRIPTIONS: ClassVar[dict[str, str]] = {
@@ -282,43 +346,60 @@ class Shipping(Participant):
         "OrderShipped": "deliver",
     }
 
-    def __init__(self, streams: OrderStreams, failures: Failures) -> None:
-        super().__init__(streams, failures)
-        self.carriers: dict[str, str] = {}
-        self.cancelled: set[str] = set()
+    def __init__(self, books: Books) -> None:
+        super().__init__(books)
+        self.carriers: dict[str, str] = {}  # order id -> carrier of a live booking
+        self.done: dict[tuple[str, str], Event] = {}  # (order id, operation) -> its event
 
-    def create(self, cause: Event) -> Event:
-        order_id = cause.stream_id
+    def create(self, message: Message) -> Event:
+        order_id = message.order.order_id
         carrier = self.failures.rng(order_id, "carrier").choice(CARRIERS)
         if self.failures.fails(order_id, "shipping"):
             reason = self.failures.rng(order_id, "rejection").choice(CARRIER_REJECTIONS)
-            return self._do(cause, "shipping", orders.RejectShipment(carrier, reason))
-        event = self._do(cause, "shipping", orders.CreateShipment(carrier))
+            failed = orders.ShipmentFailed(carrier, reason)
+            return self._write("create", message, failed, "shipping")
+        event = self._write("create", message, orders.ShipmentCreated(carrier), "shipping")
         self.carriers[order_id] = carrier
         return event
 
-    def dispatch(self, cause: Event) -> Event:
-        order_id = cause.stream_id
-        if self.failures.fails(order_id, "dispatch"):
-            event = self._do(cause, "cancel_shipment", orders.CancelShipment(MISSED_PICKUP))
-            self.cancelled.add(order_id)
-            return event
+    def cancel_booking(self, message: Message) -> Event:
+        order_id = message.order.order_id
+        if order_id not in self.carriers:
+            raise StepRefused(f"cannot cancel the booking of {order_id!r}: there is none")
+        del self.carriers[order_id]
+        cancelled = orders.ShipmentCancelled(message.reason or "customer request")
+        return self._write("cancel_booking", message, cancelled, "cancel_booking")
+
+    def dispatch(self, message: Message) -> Event:
+        order_id = message.order.order_id
+        if (order_id, "dispatch") in self.done:  # a retry: answer again, change nothing
+            return self.done[order_id, "dispatch"]
+        if self.failures.fails(order_id, "dispatch"):  # shipping undoes its own booking
+            del self.carriers[order_id]
+            cancelled = orders.ShipmentCancelled(MISSED_PICKUP)
+            return self._write("dispatch", message, cancelled, "cancel_booking")
         prefix = TRACKING_PREFIX[CARRIERS.index(self.carriers[order_id])]
         digits = self.failures.rng(order_id, "tracking").randrange(10**9, 10**10)
-        return self._do(cause, "dispatch", orders.ShipOrder(f"{prefix}{digits}"))
+        event = self._write(
+            "dispatch", message, orders.OrderShipped(f"{prefix}{digits}"), "dispatch"
+        )
+        self.done[order_id, "dispatch"] = event
+        return event
 
-    def deliver(self, cause: Event) -> Event:
-        return self._do(cause, "delivery", orders.DeliverOrder())
+    def deliver(self, message: Message) -> Event:
+        order_id = message.order.order_id
+        if (order_id, "deliver") not in self.done:
+            event = self._write("deliver", message, orders.OrderDelivered(), "delivery")
+            self.done[order_id, "deliver"] = event
+        return self.done[order_id, "deliver"]
 
 
-def build_participants(
-    streams: OrderStreams, failures: Failures, stock: Mapping[str, int]
-) -> dict[str, Participant]:
-    """The four participants, by name, sharing one set of order streams."""
+def build_participants(books: Books, stock: Mapping[str, int]) -> dict[str, Participant]:
+    """The four participants, by name, each writing its own streams in ``books``."""
     found: list[Participant] = [
-        Shop(streams, failures),
-        Payments(streams, failures),
-        Inventory(streams, failures, stock),
-        Shipping(streams, failures),
+        Shop(books),
+        Payments(books),
+        Inventory(books, stock),
+        Shipping(books),
     ]
     return {p.name: p for p in found}

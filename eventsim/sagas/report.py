@@ -22,27 +22,35 @@ import pandas as pd
 from eventsim.catalog import EventStore
 from eventsim.errors import InvalidArgument
 from eventsim.sagas.participants import Inventory, Participant, Payments, Shipping, Shop
-from eventsim.sagas.saga import CHOREOGRAPHY, ORCHESTRATION, Orchestrator, SagaError, SagaRun
+from eventsim.sagas.saga import (
+    CHOREOGRAPHY,
+    ORCHESTRATION,
+    PIVOT,
+    SAGA,
+    SagaError,
+    SagaRun,
+)
 
-FAILED_STEP = {
-    "PaymentFailed": "payment",
-    "InventoryReservationFailed": "inventory",
-    "ShipmentFailed": "shipping",
-    "ShipmentCancelled": "dispatch",  # the carrier missed the pickup: the booking is undone
-}
+FAILURES = ("PaymentFailed", "InventoryReservationFailed", "ShipmentFailed")
 COMPENSATIONS = ("ShipmentCancelled", "InventoryReleased", "PaymentRefunded", "OrderCancelled")
 TERMINAL = {"OrderDelivered": "delivered", "OrderCancelled": "cancelled"}
 ON_FAILURE = {
     ORCHESTRATION: "the orchestrator sends each undo",
     CHOREOGRAPHY: "each undo's event wakes the one before",
 }
-
+# A saga's events sit in four participants' streams: the correlation id gathers them,
+# and (time, position) puts them in the order they happened.
 OUTCOMES_SQL = """
-SELECT stream_id AS order_id,  -- money in cents, exact as BIGINT
-       CASE arg_max(event_type, version) WHEN 'OrderDelivered' THEN 'delivered'
+WITH saga AS (
+    SELECT *, metadata->>'correlation_id' AS order_id FROM event_store
+    WHERE list_contains(?, metadata->>'correlation_id'))
+SELECT order_id,  -- money in cents, exact as BIGINT
+       CASE arg_max(event_type, (timestamp, position)) WHEN 'OrderDelivered' THEN 'delivered'
             WHEN 'OrderCancelled' THEN 'cancelled' ELSE 'open' END AS outcome,
-       coalesce(arg_min(event_type, version) FILTER (WHERE list_contains(?, event_type)), '')
-           AS failure,
+       coalesce(arg_min(metadata->>'failed_step', position)
+                FILTER (WHERE metadata->>'failed_step' IS NOT NULL), '') AS failed_at,
+       coalesce(arg_min(metadata->>'reason', position)
+                FILTER (WHERE metadata->>'reason' IS NOT NULL), '') AS reason,
        CAST(count(*) AS INTEGER) AS events,
        CAST(count(*) FILTER (WHERE list_contains(?, event_type)) AS INTEGER) AS compensations,
        coalesce(sum(CAST(data->>'amount' AS DECIMAL(38, 2)) * 100)
@@ -51,31 +59,35 @@ SELECT stream_id AS order_id,  -- money in cents, exact as BIGINT
                 FILTER (WHERE event_type = 'PaymentRefunded'), 0)::BIGINT AS refunded,
        any_value(CAST(data->>'total' AS DECIMAL(38, 2)) * 100)
            FILTER (WHERE event_type = 'OrderPlaced')::BIGINT AS total,
-       string_agg(event_type, ' → ' ORDER BY version) AS sequence
-FROM event_store
-WHERE list_contains(?, stream_id)
-GROUP BY stream_id
-ORDER BY stream_id
+       string_agg(event_type, ' → ' ORDER BY timestamp, position) AS sequence
+FROM saga
+GROUP BY order_id
+ORDER BY order_id
 """
 SHIPPED_UNITS_SQL = """
+WITH saga AS (
+    SELECT *, metadata->>'correlation_id' AS order_id FROM event_store
+    WHERE list_contains(?, metadata->>'correlation_id'))
 SELECT item.sku AS sku, CAST(sum(item.quantity) AS INTEGER) AS units
 FROM (SELECT unnest(from_json(data->'items', '[{"sku": "VARCHAR", "quantity": "INTEGER"}]'))
              AS item
-      FROM event_store
-      WHERE event_type = 'OrderPlaced' AND list_contains(?, stream_id)
-        AND stream_id IN (SELECT stream_id FROM event_store WHERE event_type = 'OrderShipped'))
+      FROM saga
+      WHERE event_type = 'OrderPlaced'
+        AND order_id IN (SELECT order_id FROM saga WHERE event_type = 'OrderShipped'))
 GROUP BY item.sku
 ORDER BY item.sku
 """
 # Each step's bar runs from the event that caused it (its start) to its own event.
 TIMELINE_SQL = """
-SELECT e.stream_id AS order_id, e.version, e.event_type AS step,
+WITH saga AS (
+    SELECT *, metadata->>'correlation_id' AS order_id FROM event_store
+    WHERE list_contains(?, metadata->>'correlation_id'))
+SELECT e.order_id, e.stream_id, e.event_type AS step,
        e.metadata->>'participant' AS participant,
        coalesce(c.timestamp, e.timestamp) AS start, e.timestamp AS "end"
-FROM event_store AS e
+FROM saga AS e
 LEFT JOIN event_store AS c ON CAST(c.event_id AS VARCHAR) = e.metadata->>'causation_id'
-WHERE list_contains(?, e.stream_id)
-ORDER BY e.stream_id, e.version
+ORDER BY e.order_id, e.timestamp, e.position
 """
 
 
@@ -87,19 +99,26 @@ PARTICIPANT_TYPES: tuple[type[Participant], ...] = (Shop, Payments, Inventory, S
 
 
 def flow_table(style: str) -> pd.DataFrame:
-    """Where the flow logic lives: the orchestrator's transitions, or each participant's list.
+    """Where the flow logic lives: the orchestrator's steps, or each participant's list.
 
     >>> len(flow_table("orchestration")), len(flow_table("choreography"))
-    (13, 11)
+    (5, 11)
     """
     if style == ORCHESTRATION:
-        transitions = [
-            (state, event, after, ".".join(action) if action else "(done)")
-            for (state, event), (after, action) in Orchestrator.TRANSITIONS.items()
+        names = [step.name for step in SAGA]
+        rows = [
+            (
+                step.name + (" (pivot)" if step.name == PIVOT else ""),
+                ".".join(step.action),
+                step.done_when,
+                int(step.deadline.total_seconds() // 60),
+                ".".join(step.compensation) if step.compensation else "(none: only forward)",
+                "ask again" if names.index(step.name) >= names.index(PIVOT) else "undo, go back",
+            )
+            for step in SAGA
         ]
-        return pd.DataFrame(
-            transitions, columns=["saga state", "on event", "next state", "command"]
-        )
+        columns = ["step", "command", "done when", "deadline (min)", "undo", "on no reply"]
+        return pd.DataFrame(rows, columns=columns)
     if style == CHOREOGRAPHY:
         subscribed = [
             (kind.name, event, operation)
@@ -117,9 +136,11 @@ def _ids(order_ids: Sequence[str]) -> list[str]:
 
 
 def outcomes(store: EventStore, order_ids: Sequence[str]) -> pd.DataFrame:
-    """Per order: delivered or cancelled, the step that failed, money, the events in order."""
-    table = store.sql(OUTCOMES_SQL, [list(FAILED_STEP), list(COMPENSATIONS), _ids(order_ids)])
-    table["failed_at"] = table.pop("failure").map(FAILED_STEP).fillna("")
+    """Per order: delivered or cancelled, the step that failed and why, money, the events in order.
+
+    ``failed_at`` is the step that failed or missed its deadline; empty if none did.
+    """
+    table = store.sql(OUTCOMES_SQL, [_ids(order_ids), list(COMPENSATIONS)])
     for money in ("total", "charged", "refunded"):  # cents in SQL: exact, then Decimal
         exact = [Decimal(int(cents)).scaleb(-2) for cents in table[money]]
         table[money] = pd.Series(exact, index=table.index, dtype=object)
@@ -127,6 +148,7 @@ def outcomes(store: EventStore, order_ids: Sequence[str]) -> pd.DataFrame:
         [
             "outcome",
             "failed_at",
+            "reason",
             "events",
             "compensations",
             "total",
@@ -145,7 +167,7 @@ def timeline(store: EventStore, order_ids: Sequence[str]) -> pd.DataFrame:
     """
     table = store.sql(TIMELINE_SQL, [_ids(order_ids)])
     kind = pd.Series("forward", index=table.index)
-    kind[table["step"].isin(list(FAILED_STEP))] = "failed"
+    kind[table["step"].isin(FAILURES)] = "failed"
     kind[table["step"].isin(COMPENSATIONS)] = "compensation"
     kind[table["step"] == "OrderPlaced"] = "placed"
     return table.assign(kind=kind)
@@ -247,7 +269,7 @@ def compare(*runs: SagaRun) -> pd.DataFrame:
             "messages sent": run.messages,
             "messages per order": round(run.messages / len(run.order_ids), 1),
             "places that know the flow": run.places_knowing_flow,
-            "flow rules": run.flow_rules,
+            "flow rules (steps or subscriptions)": run.flow_rules,
             "on a failure": ON_FAILURE[run.style],
         }
     return pd.DataFrame(rows)

@@ -4,6 +4,7 @@ It knows no domain: the event types it accepts (and any SQL load checks) are han
 """
 
 from eventsim.store.contract import EventStoreContract
-from eventsim.store.duckdb_store import COLUMNS, DuckDBEventStore, remove_streams, transaction
+from eventsim.store.duckdb_store import DuckDBEventStore
+from eventsim.store.schema import COLUMNS, remove_streams, transaction
 
 __all__ = ["COLUMNS", "DuckDBEventStore", "EventStoreContract", "remove_streams", "transaction"]

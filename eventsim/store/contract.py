@@ -30,6 +30,7 @@ class EventStoreContract(Protocol):
     """The methods lessons, replay and projections may rely on, on any backend."""
 
     event_types: EventTypes
+    PARAM: str  # the placeholder sql() takes: "?" on DuckDB, "%s" on PostgreSQL
 
     def append(
         self,
@@ -58,7 +59,7 @@ class EventStoreContract(Protocol):
         ...
 
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        """A read query over the store's tables, values as parameters."""
+        """A read query over the store's tables, values as ``PARAM`` parameters."""
         ...
 
     def info(self) -> dict[str, Any]:

@@ -18,9 +18,9 @@ from eventsim.evolution.schema_registry import (
 )
 from eventsim.evolution.upcasting import (
     BANK_UPCASTERS,
-    amt_text_to_cents,
-    cents_to_amount,
     legacy_money_event,
+    parse_amount,
+    rename_amt,
 )
 
 AMOUNT = {"properties": {"amount": {"type": "number"}}, "required": ["amount"]}
@@ -111,8 +111,8 @@ def test_each_upcaster_output_fits_the_next_versions_schema(cents: int) -> None:
         fresh.register("MoneyDeposited", schema, mode="NONE")
     v1 = dict(legacy_money_event("MoneyDeposited", Decimal(cents) / 100, 1).data)
     fresh.validate("MoneyDeposited", 1, v1)
-    fresh.validate("MoneyDeposited", 2, amt_text_to_cents(v1))
-    v3 = cents_to_amount(amt_text_to_cents(v1))
+    fresh.validate("MoneyDeposited", 2, rename_amt(v1))
+    v3 = parse_amount(rename_amt(v1))
     fresh.validate("MoneyDeposited", 3, {"amount": float(v3["amount"])})
     assert v3 == BANK_UPCASTERS.upcast("MoneyDeposited", v1, 1)
 

@@ -17,10 +17,13 @@ from eventsim.errors import InvalidArgument
 from eventsim.evolution.snapshots import (
     Snapshots,
     SnapshotSchemaMismatch,
+    every,
     long_account,
     rehydration_cost,
     state_from_json,
     state_to_json,
+    tail_below,
+    versions_due,
 )
 from eventsim.sim import orders as orders_sim
 
@@ -210,3 +213,41 @@ def test_a_snapshot_of_an_older_state_shape_is_refused_not_misread() -> None:
         store.connection.execute("UPDATE snapshots SET state_schema = 0")
         with pytest.raises(SnapshotSchemaMismatch, match="state schema 0"):
             snapshots.load("account-1")
+
+
+# -- policies ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("last", "new", "max_tail", "expected"),
+    [(0, 60, 25, [25, 50]), (30, 60, 25, [55]), (0, 24, 25, []), (10, 11, 1, [11])],
+)
+def test_versions_due_snapshot_as_late_as_the_tail_allows(
+    last: int, new: int, max_tail: int, expected: list[int]
+) -> None:
+    assert expected == versions_due(last, new, max_tail)
+
+
+def test_a_tail_policy_counts_from_the_latest_snapshot_even_one_taken_on_demand() -> None:
+    events = list(long_account(70, seed=5))
+    with new_store() as store:
+        snapshots = Snapshots(store, policy=tail_below(20), clock=TickingClock(START))
+        snapshots.append("account-1", events[:30], expected_version=0)  # 20
+        snapshots.take("account-1", to_version=27)
+        snapshots.append("account-1", events[30:], expected_version=30)  # 47, 67
+        versions = snapshots.table()["version"].tolist()
+        folded = [snapshots.load("account-1", to_version=v).events_folded for v in range(1, 71)]
+        replays_match = all(
+            snapshots.load("account-1", to_version=v).state
+            == fold(store.read_stream("account-1", to_version=v))
+            for v in range(1, 71)
+        )
+    assert [20, 27, 47, 67] == versions
+    assert max(folded) == 19 and replays_match
+
+
+def test_every_and_policy_are_one_or_the_other_and_a_policy_cannot_snapshot_the_future() -> None:
+    with new_store() as store:
+        with pytest.raises(InvalidArgument, match="not both"):
+            Snapshots(store, every=5, policy=every(5))
+        ahead = Snapshots(store, policy=lambda last, new: [new + 1])
+        with pytest.raises(InvalidArgument, match="version 4; the stream has versions 1 to 3"):
+            ahead.append("account-1", list(long_account(3, seed=1)), expected_version=0)

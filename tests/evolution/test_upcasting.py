@@ -13,19 +13,21 @@ from hypothesis import strategies as st
 
 from eventsim import EventStore, TickingClock, all_states, bank, seeded_ids
 from eventsim.errors import InvalidEvent
-from eventsim.events import Event, NewEvent
+from eventsim.events import Event, NewEvent, parse_money
 from eventsim.evolution.upcasting import (
     BANK_UPCASTERS,
     SCHEMA_VERSION,
     UnknownSchemaVersion,
     Upcasters,
-    amt_text_to_cents,
-    cents_to_amount,
+    add_usd,
+    bank_upcasters,
     legacy_money_event,
     legacy_writer,
     migrate_copy,
+    parse_amount,
     payload_bytes,
     read_model,
+    rename_amt,
     write_mixed_history,
 )
 
@@ -57,18 +59,62 @@ current_bank_events = st.one_of(
 
 
 @settings(max_examples=200)
-@given(domain_event=current_bank_events, stamped=st.booleans())
-def test_upcasting_a_current_event_is_the_identity(
-    domain_event: bank.BankEvent, stamped: bool
-) -> None:
-    event_type, data = domain_event.event_type(), domain_event.to_data()
-    current = BANK_UPCASTERS.current_version(event_type)
-    metadata = {SCHEMA_VERSION: current, "channel": "app"} if stamped else {"channel": "app"}
-    event = stored(event_type, data, metadata)
-    expected = event if stamped else stored(event_type, data, {**metadata, SCHEMA_VERSION: current})
-    assert expected == BANK_UPCASTERS.upcast_event(event)
-    assert data == BANK_UPCASTERS.upcast(event_type, data, current)
+@given(domain_event=current_bank_events)
+def test_upcasting_a_current_event_is_the_identity(domain_event: bank.BankEvent) -> None:
+    written = BANK_UPCASTERS.stamp(domain_event)
+    event = stored(written.event_type, dict(written.data), dict(written.metadata))
+    current = BANK_UPCASTERS.current_version(written.event_type)
+    assert current == written.metadata[SCHEMA_VERSION]
+    assert event == BANK_UPCASTERS.upcast_event(event)
     assert domain_event == BANK_UPCASTERS.deserialize(event)
+
+
+def test_stamp_adds_the_current_version_and_keeps_the_rest() -> None:
+    written = BANK_UPCASTERS.stamp(NewEvent("MoneyDeposited", {"amount": 5}, {"user": "ada"}))
+    expected = NewEvent("MoneyDeposited", {"amount": 5}, {"user": "ada", SCHEMA_VERSION: 3})
+    assert expected == written
+
+
+def test_an_event_without_a_version_is_read_as_the_first_shape() -> None:
+    first = stored("MoneyDeposited", {"amt": "7.25"}, {})
+    assert bank.MoneyDeposited(Decimal("7.25")) == BANK_UPCASTERS.deserialize(first)
+    unversioned = stored("AccountOpened", {"owner": "Ada"}, {})
+    assert bank.AccountOpened("Ada") == BANK_UPCASTERS.deserialize(unversioned)
+
+
+def test_an_unstamped_event_of_a_later_shape_is_refused_with_advice_not_misread() -> None:
+    unstamped = stored("MoneyDeposited", {"amount": 12.5}, {})
+    with pytest.raises(UnknownSchemaVersion, match="no field 'amt'.*Upcasters.stamp"):
+        BANK_UPCASTERS.upcast_event(unstamped)
+
+
+@given(amount_cents=cents, event_type=money_types)
+def test_once_v4_exists_a_stored_v3_event_is_read_as_v3_and_gets_its_currency(
+    amount_cents: int, event_type: str
+) -> None:
+    v3 = BANK_UPCASTERS.stamp(bank.EVENT_TYPES[event_type](Decimal(amount_cents) / 100))
+    event = stored(event_type, dict(v3.data), dict(v3.metadata))
+    upcast = bank_upcasters(4).upcast_event(event)
+    assert {**v3.data, "currency": "USD"} == upcast.data
+    assert 4 == upcast.metadata[SCHEMA_VERSION]
+
+
+@given(amount_cents=cents, version=st.sampled_from([1, 2, 3]))
+def test_the_v4_chain_gives_every_stored_version_the_same_amount_in_usd(
+    amount_cents: int, version: int
+) -> None:
+    amount = Decimal(amount_cents) / 100
+    old = legacy_money_event("MoneyWithdrawn", amount, version)
+    upcast = bank_upcasters(4).upcast("MoneyWithdrawn", old.data, version)
+    assert ({"amount", "currency"}, "USD") == (set(upcast), upcast["currency"])
+    assert amount == parse_money("amount", upcast["amount"])
+
+
+def test_a_chain_built_with_another_last_step_uses_it() -> None:
+    chain = bank_upcasters(4, v3_to_v4=lambda data: {**data, "currency": "EUR"})
+    assert {"amount": Decimal("1.00"), "currency": "EUR"} == chain.upcast(
+        "MoneyDeposited", {"amt": "1.00"}, 1
+    )
 
 
 @settings(max_examples=200)
@@ -86,8 +132,15 @@ def test_every_old_version_upcasts_to_a_valid_current_event_of_the_same_amount(
 
 
 def test_each_step_is_one_small_function() -> None:
-    assert {"amount_cents": 1250} == amt_text_to_cents({"amt": "12.50"})
-    assert {"amount": Decimal("12.5")} == cents_to_amount({"amount_cents": 1250})
+    assert {"amount": "12.50", "memo": "x"} == rename_amt({"amt": "12.50", "memo": "x"})
+    assert {"amount": Decimal("12.50")} == parse_amount({"amount": "12.50"})
+    assert {"amount": Decimal("12.50"), "currency": "USD"} == add_usd({"amount": Decimal("12.50")})
+
+
+@pytest.mark.parametrize("text", ["12,50", "1.005", "-3.00", "ten"])
+def test_a_v2_amount_that_is_not_an_exact_amount_is_refused_not_rounded(text: str) -> None:
+    with pytest.raises(InvalidEvent, match=f"'{text}'"):
+        BANK_UPCASTERS.upcast("MoneyDeposited", {"amount": text}, 2)
 
 
 def test_a_type_that_never_changed_is_read_as_it_is() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eventsim import EventStore, TickingClock, data_file, seeded_ids
+from eventsim import EventStore, NewEvent, TickingClock, data_file, seeded_ids
 from eventsim.domains import bank
 from eventsim.errors import InvalidArgument
 from eventsim.lifecycle import audit
@@ -84,6 +85,38 @@ def test_the_cause_chain_of_the_refund_deposit_leads_back_to_the_order() -> None
         "OrderPlaced",
     ]
     assert expected == audit.cause_chain(events, deposit)["event_type"].tolist()
+
+
+def test_the_failed_shipment_caused_the_compensations_and_the_refund_deposit() -> None:
+    store, root = checkout_store()
+    events = audit.flow(store, root)
+    failed = events.loc[events["event_type"] == "ShipmentFailed", "event_id"].item()
+    expected = ["InventoryReleased", "PaymentRefunded", "MoneyDeposited", "OrderCancelled"]
+    assert expected == audit.effects(store, failed)["event_type"].tolist()
+
+
+def test_the_first_event_caused_every_other_event_of_its_flow_and_a_leaf_nothing() -> None:
+    store, root = checkout_store()
+    events = audit.flow(store, root)
+    assert events["event_id"].iloc[1:].tolist() == audit.effects(store, root)["event_id"].tolist()
+    last = events["event_id"].iloc[-1]
+    assert audit.effects(store, last).empty
+
+
+def test_a_causation_cycle_ends_the_walk_instead_of_looping() -> None:
+    with EventStore(new_id=seeded_ids(3)) as store:
+        store.append("s", [bank.AccountOpened("Ada")], expected_version=0)
+        (first,) = store.read_stream("s")
+        second = NewEvent("MoneyDeposited", {"amount": 1}, {"causation_id": str(first.event_id)})
+        store.append("s", [second], expected_version=1)
+        (_, made) = store.read_stream("s")
+        # A buggy writer points the first event's cause at its own effect: a cycle.
+        store.connection.execute(
+            "UPDATE event_store SET metadata = ? WHERE version = 1",
+            [json.dumps({"causation_id": str(made.event_id)})],
+        )
+        found = audit.effects(store, str(first.event_id))["event_id"].tolist()
+    assert sorted([str(first.event_id), str(made.event_id)]) == sorted(found)
 
 
 def test_a_simulated_order_is_one_linear_chain() -> None:

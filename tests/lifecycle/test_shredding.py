@@ -80,7 +80,73 @@ def test_the_stored_owner_is_sealed_and_reading_opens_it() -> None:
     stored = store.read_stream("account-0")[0]
     assert stored.data["owner"].startswith(shredding.PREFIX)
     assert {"owner": "Ada Lovelace"} == shredding.read_private(store, vault, "account-0")[0].data
-    assert "customer-0" == stored.metadata["subject_id"]
+    assert {shredding.SUBJECT_REF: vault.ref_for("customer-0")} == stored.metadata
+
+
+def test_the_log_names_the_subject_only_by_a_pseudonym_that_forgetting_unlinks() -> None:
+    store, vault = EventStore(), shredding.KeyVault()
+    open_accounts(store, vault, ["Ada Lovelace"])
+    metadata = store.sql("SELECT CAST(metadata AS VARCHAR) AS m FROM event_store")["m"]
+    ref = vault.ref_for("customer-0")
+    assert ref is not None and all(ref in m and "customer-0" not in m for m in metadata)
+    vault.forget("customer-0")
+    assert vault.ref_for("customer-0") is None
+    assert {} == vault.keys_by_ref([ref])
+
+
+CUSTOMERS = {
+    "account-1": ("customer-1", "Ada Lovelace"),
+    "account-2": ("customer-2", "Grace Hopper"),
+}
+
+
+def test_the_read_models_hold_each_readable_name_and_the_scan_finds_every_copy() -> None:
+    store, vault = shredding.sample_ledger(CUSTOMERS, seed=4)
+    views = shredding.read_models()
+    assert 2 == shredding.project_read_models(store, vault, views)
+    expected = ["account_owners.owner", "owner_search.owner"]
+    assert expected == shredding.tables_holding(views, "Grace Hopper")
+    assert [] == shredding.tables_holding(store.connection, "Grace Hopper")
+
+
+def test_deleting_the_key_alone_leaves_the_name_in_the_read_models() -> None:
+    store, vault = shredding.sample_ledger(CUSTOMERS, seed=4)
+    views = shredding.read_models()
+    shredding.project_read_models(store, vault, views)
+    vault.forget("customer-2")
+    assert shredding.tables_holding(views, "Grace Hopper")
+
+
+def test_purging_by_pseudonym_removes_only_the_forgotten_subjects_rows() -> None:
+    store, vault = shredding.sample_ledger(CUSTOMERS, seed=4)
+    views = shredding.read_models()
+    shredding.project_read_models(store, vault, views)
+    ref = vault.ref_for("customer-2")
+    vault.forget("customer-2")
+    purged = [
+        views.execute(sql, [ref]).fetchone()[0]  # type: ignore[index]
+        for sql in shredding.PERSONAL_READ_MODELS.values()
+    ]
+    assert [1, 1] == purged
+    assert [] == shredding.tables_holding(views, "Grace Hopper")
+    assert ["account_owners.owner", "owner_search.owner"] == shredding.tables_holding(
+        views, "Ada Lovelace"
+    )
+
+
+def test_rebuilding_the_read_models_after_forgetting_shows_the_name_shredded() -> None:
+    store, vault = shredding.sample_ledger(CUSTOMERS, seed=4)
+    views = shredding.read_models()
+    shredding.project_read_models(store, vault, views)
+    vault.forget("customer-2")
+    assert 2 == shredding.project_read_models(store, vault, views)
+    rows = views.execute("SELECT account_id, owner, balance FROM account_owners ORDER BY 1")
+    expected = [
+        ("account-1", "Ada Lovelace", Decimal("250.00")),
+        ("account-2", "<shredded>", Decimal("250.00")),
+    ]
+    assert expected == rows.fetchall()
+    assert [] == shredding.tables_holding(views, "Grace Hopper")
 
 
 def test_forgetting_shreds_the_owner_but_the_balance_still_replays() -> None:

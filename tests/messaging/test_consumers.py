@@ -131,3 +131,16 @@ def test_the_sweep_finds_double_charges_only_for_the_naive_consumer(placed: list
     by = runs.set_index(["consumer", "duplicate_rate"])["double_charged"]
     assert (0, 0, 0) == (by["naive", 0.0], by["idempotent", 0.0], by["idempotent", 0.3])
     assert by["naive", 0.3] > 0
+
+
+def test_a_reissued_order_is_charged_twice_by_event_id_and_once_by_business_key(
+    placed: list[Event],
+) -> None:
+    events = [*placed[:3], consumers.reissued(placed[0])]
+    by_id, by_key = open_shop({}), open_shop({})
+    for shop, effect in [(by_id, payment_effect()), (by_key, consumers.charge_once_per_order())]:
+        consumer = IdempotentConsumer(shop, "payments", effect)
+        for event in [*events, events[-1]]:  # the reissued one also redelivered
+            consumer(event)
+    assert (1, 0) == (double_charges(by_id), double_charges(by_key))
+    assert consumers.reissued(placed[0]).event_id != placed[0].event_id

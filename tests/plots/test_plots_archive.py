@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import pytest
 
 from eventsim import EventStore, TickingClock, data_file, plots, seeded_ids
@@ -34,6 +35,23 @@ def test_storage_bytes_draws_log_and_state_in_kilobytes() -> None:
     assert growth["log_bytes"].iloc[-1] / 1000 == list(log_line.get_ydata())[-1]
     assert growth["state_bytes"].iloc[-1] / 1000 == list(state_line.get_ydata())[-1]
     assert "kB" in ax.get_ylabel()
+
+
+def test_hot_and_archived_stacks_the_two_parts_in_kilobytes() -> None:
+    split = pd.DataFrame(
+        {
+            "day": pd.date_range("2024-01-01", periods=3, freq="D", tz="UTC"),
+            "hot_bytes": [1000, 3000, 2000],
+            "archived_bytes": [0, 0, 2000],
+        }
+    )
+    ax = plots.hot_and_archived(split, hot_days=14)
+    hot, archived = ax.collections
+    tops = [max(layer.get_paths()[0].vertices[:, 1]) for layer in (hot, archived)]
+    assert [3.0, 4.0] == tops  # the archive stacks on the hot table: 2 + 2 on the last day
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert ["hot table: 2 kB at the end", "archived: 2 kB at the end"] == labels
+    assert "14 days" in ax.get_title() and "kB" in ax.get_ylabel()
 
 
 def test_causation_graph_draws_one_box_per_event_and_one_arrow_per_cause() -> None:

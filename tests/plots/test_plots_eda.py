@@ -38,6 +38,7 @@ def test_double_charges_draws_a_line_per_consumer() -> None:
 def test_producer_latency_draws_waiting_publishing_and_done() -> None:
     ax = plots.producer_latency(producer_latency([3, 4]))
     ys = [list(line.get_ydata()) for line in ax.get_lines()]
-    assert [[3, 7], [3, 7], [0, 0]] == ys
+    assert [[3, 7], [0, 0], [3, 4]] == ys
+    assert len({tuple(y) for y in ys}) == len(ys), "no line may hide under another"
     assert "ticks" in ax.get_ylabel()
     plt.close(ax.figure)

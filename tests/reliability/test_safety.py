@@ -48,6 +48,8 @@ PACKAGE = ROOT / "eventsim"
 SQL_METHODS = {"execute", "sql", "query"}
 PASS_THROUGH = {
     ("duckdb_store.py", "sql"),  # runs the caller's own query, adds no text
+    ("postgres_store.py", "sql"),  # the same on PostgreSQL
+    ("postgres_bulk.py", "first_row"),  # called with fixed aggregate queries only
     # A SqlProjection runs the SQL its author wrote in code (order_views' constants); the
     # one name spliced in, the events table, is checked against the constant SOURCES.
     ("order_views.py", "open"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
@@ -16,9 +17,19 @@ from hypothesis import strategies as st
 from eventsim import EventStore
 from eventsim.domains import orders
 from eventsim.errors import DomainError, InvalidArgument
+from eventsim.events import NewEvent
 from eventsim.sagas import report as saga_report
 from eventsim.sagas import saga
-from eventsim.sagas.participants import STEPS, Failures, SagaOrder
+from eventsim.sagas.participants import (
+    STEPS,
+    STREAM_PREFIX,
+    Books,
+    Failures,
+    Message,
+    Payments,
+    SagaOrder,
+    StepRefused,
+)
 from eventsim.sagas.report import InvariantBroken
 from tests.conftest import reproducible_store
 from tests.strategies import seeds
@@ -76,8 +87,19 @@ def second_store() -> Iterator[EventStore]:
         yield fresh
 
 
+SAGA_SQL = """
+SELECT event_id, stream_id, event_type, timestamp, metadata FROM event_store
+WHERE metadata->>'correlation_id' = ? ORDER BY timestamp, position
+"""
+
+
+def saga_events(store: EventStore, order_id: str) -> pd.DataFrame:
+    """Every event of one order's saga, from every participant's streams, in time order."""
+    return store.sql(SAGA_SQL, [order_id])
+
+
 def event_types(store: EventStore, order_id: str) -> list[str]:
-    return [event.event_type for event in store.read_stream(order_id)]
+    return list(saga_events(store, order_id)["event_type"])
 
 
 def one_line_order(order_id: str, quantity: int, hours_later: int) -> SagaOrder:
@@ -177,10 +199,9 @@ def test_every_event_names_the_order_as_correlation_and_the_event_before_as_caus
     run(store, saga.make_orders(3, seed=2), Failures(force={"order-0002": "shipping"}))
 
     for order_id in ("order-0001", "order-0002", "order-0003"):
-        events = store.read_stream(order_id)
-        assert {order_id} == {e.metadata["correlation_id"] for e in events}
-        causes = [e.metadata.get("causation_id") for e in events]
-        assert [None] + [str(e.event_id) for e in events[:-1]] == causes
+        events = saga_events(store, order_id)
+        causes = [json.loads(m).get("causation_id") for m in events["metadata"]]
+        assert [None] + [str(e) for e in events["event_id"][:-1]] == causes
 
 
 @each_style
@@ -190,7 +211,9 @@ def test_each_step_starts_when_the_event_before_it_was_written_and_takes_its_wor
     failures = Failures(seed=4)
     run(store, saga.make_orders(1, seed=3), failures)
 
-    placed, charged, reserved, *_ = store.read_stream("order-0001")
+    [placed] = store.read_stream("order-0001")
+    [charged] = store.read_stream("payment-0001")
+    [reserved] = store.read_stream("reservation-0001")
 
     assert saga.START == placed.timestamp
     assert placed.timestamp + failures.work("order-0001", "payment") == charged.timestamp
@@ -225,7 +248,7 @@ def test_the_orchestrator_holds_the_whole_flow_and_the_choreography_spreads_it(
     orchestrated = saga.run_orchestrated(store, batch)
     choreographed = saga.run_choreographed(second_store, batch)
 
-    assert (1, 13) == (orchestrated.places_knowing_flow, orchestrated.flow_rules)
+    assert (1, 5) == (orchestrated.places_knowing_flow, orchestrated.flow_rules)
     assert (4, 11) == (choreographed.places_knowing_flow, choreographed.flow_rules)
 
 
@@ -239,13 +262,15 @@ def test_enough_stock_covers_every_unit_the_orders_want() -> None:
     assert sorted(stock) == list(stock)
 
 
-def test_the_orchestrator_refuses_an_event_its_flow_has_no_step_for(store: EventStore) -> None:
+def test_the_orchestrator_refuses_a_reply_its_steps_have_no_rule_for(store: EventStore) -> None:
     saga.run_orchestrated(store, saga.make_orders(1, seed=1))
-    orchestrator = saga.Orchestrator({}, saga.VirtualQueue())
-    delivered = store.read_stream("order-0001")[-1]
+    orchestrator = saga.Orchestrator({}, saga.VirtualQueue(), Failures())
+    [order] = saga.make_orders(1, seed=1)
+    orchestrator.sagas[order.order_id] = saga.SagaState(order)
+    delivered = store.read_stream("shipment-0001")[-1]
 
-    with pytest.raises(saga.SagaError, match="'started' and has no step for OrderDelivered"):
-        orchestrator.on_event(delivered)
+    with pytest.raises(saga.SagaError, match="waits for 'payment' and has no rule for Order"):
+        orchestrator.on_reply(delivered, delivered.timestamp)
     assert issubclass(saga.SagaError, DomainError)
 
 
@@ -361,14 +386,13 @@ def test_the_reports_refuse_anything_but_a_list_of_order_ids(
         saga_report.outcomes(store, order_ids)
 
 
-def test_the_flow_tables_list_every_transition_and_every_subscription() -> None:
-    orchestration = saga_report.flow_table("orchestration")
+def test_the_flow_tables_list_every_step_and_every_subscription() -> None:
+    orchestration = saga_report.flow_table("orchestration").set_index("step")
     choreography = saga_report.flow_table("choreography")
 
-    assert len(saga.Orchestrator.TRANSITIONS) == len(orchestration)
-    assert ["payments.refund"] == list(
-        orchestration.loc[orchestration["on event"] == "InventoryReleased", "command"]
-    )
+    assert len(saga.SAGA) == len(orchestration)
+    assert "inventory.release" == orchestration.loc["inventory", "undo"]
+    assert "ask again" == orchestration.loc["dispatch (pivot)", "on no reply"]
     reacting = choreography.set_index("reacts to")["participant"].to_dict()
     assert "inventory" == reacting["ShipmentFailed"]
     assert "shop" == reacting["PaymentRefunded"]
@@ -399,9 +423,9 @@ def test_the_timeline_bars_run_from_each_cause_to_its_event_and_say_their_kind(
 
     bars = saga_report.timeline(store, ["order-0001"])
 
-    events = store.read_stream("order-0001")
-    assert [e.timestamp for e in events] == list(bars["end"])
-    assert [events[0].timestamp] + [e.timestamp for e in events[:-1]] == list(bars["start"])
+    times = list(saga_events(store, "order-0001")["timestamp"])
+    assert times == list(bars["end"])
+    assert times[:1] + times[:-1] == list(bars["start"])
     kinds = ["placed", "forward", "forward", "failed"] + ["compensation"] * 3
     assert kinds == list(bars["kind"])
 
@@ -439,7 +463,8 @@ def test_an_order_left_open_breaks_the_terminal_invariant(store: EventStore) -> 
     placed = orders.decide(
         orders.INITIAL_STATE, orders.PlaceOrder("c-1", saga.make_orders(1, seed=1)[0].items)
     )
-    store.append("order-0099", placed, expected_version=0)
+    new = [NewEvent(e.event_type(), e.to_data(), {"correlation_id": "order-0099"}) for e in placed]
+    store.append("order-0099", new, expected_version=0)
     with_open = dataclasses.replace(result, order_ids=(*result.order_ids, "order-0099"))
 
     checks = saga_report.invariants(store, with_open).set_index("invariant")["holds"]
@@ -498,3 +523,135 @@ def test_both_styles_keep_the_invariants_and_give_every_order_the_same_events(
             assert set(result.final_status.values()) <= {"delivered", "cancelled"}
         assert orchestrated.final_status == choreographed.final_status
         pd.testing.assert_frame_equal(first.sql(EVENTS_SQL), second.sql(EVENTS_SQL))
+
+
+# -- each participant's own books ------------------------------------------------------------
+def test_each_participant_writes_only_its_own_streams(store: EventStore) -> None:
+    saga.run_orchestrated(
+        store, saga.make_orders(3, seed=2), Failures(force={"order-0002": "dispatch"})
+    )
+
+    written = store.sql(
+        "SELECT DISTINCT metadata->>'participant' AS participant, split_part(stream_id, '-', 1) "
+        "AS prefix FROM event_store ORDER BY 1"
+    )
+
+    expected = sorted(STREAM_PREFIX.items())
+    assert expected == list(written.itertuples(index=False, name=None))
+
+
+def test_a_participant_refuses_what_its_own_books_do_not_allow(store: EventStore) -> None:
+    [order] = saga.make_orders(1, seed=1)
+    books = Books(store, "test", Failures())
+    payments = Payments(books)
+    message = Message(order, None, order.placed_at)
+
+    with pytest.raises(StepRefused, match="keeps nothing"):
+        payments.refund(message)
+    payments.charge(message)
+    with pytest.raises(StepRefused, match="already charged"):
+        payments.charge(message)
+
+
+# -- deadlines and the pivot -------------------------------------------------------------
+@pytest.mark.parametrize("step", ["payment", "inventory", "shipping"])
+def test_a_lost_reply_before_the_pivot_undoes_that_step_too_then_the_earlier_ones(
+    step: str, store: EventStore
+) -> None:
+    batch = saga.make_orders(2, seed=1)
+
+    result = saga.run_orchestrated(store, batch, Failures(lost={"order-0001": step}))
+
+    done = FORWARD[: 2 + saga.SAGA.index(saga.STEP[step])]
+    undo = {
+        "payment": ["PaymentRefunded"],
+        "inventory": ["InventoryReleased", "PaymentRefunded"],
+        "shipping": ["ShipmentCancelled", "InventoryReleased", "PaymentRefunded"],
+    }[step]
+    assert done + undo + ["OrderCancelled"] == event_types(store, "order-0001")
+    assert [("order-0001", step, "compensate")] == [
+        (t.order_id, t.step, t.then) for t in result.timeouts
+    ]
+    saga_report.check_invariants(store, result)
+
+
+def test_the_compensation_of_a_timed_out_step_starts_at_its_deadline(store: EventStore) -> None:
+    saga.run_orchestrated(
+        store, saga.make_orders(1, seed=1), Failures(lost={"order-0001": "inventory"})
+    )
+
+    [placed] = store.read_stream("order-0001")[:1]
+    reserved, released = store.read_stream("reservation-0001")
+    [charged, _] = store.read_stream("payment-0001")
+
+    deadline = charged.timestamp + saga.STEP["inventory"].deadline
+    assert reserved.timestamp < deadline < released.timestamp
+    assert "no reply from inventory within 10 min" == released.metadata["reason"]
+    assert placed.timestamp < charged.timestamp
+
+
+@pytest.mark.parametrize("step", ["dispatch", "delivery"])
+def test_a_lost_reply_at_the_pivot_or_after_is_retried_and_the_order_still_arrives(
+    step: str, store: EventStore
+) -> None:
+    result = saga.run_orchestrated(
+        store, saga.make_orders(1, seed=1), Failures(lost={"order-0001": step})
+    )
+
+    assert FORWARD == event_types(store, "order-0001")  # asked twice, written once
+    assert {"order-0001": "delivered"} == result.final_status
+    assert [(step, "retry")] == [(t.step, t.then) for t in result.timeouts]
+    times = list(saga_events(store, "order-0001")["timestamp"])
+    assert times == sorted(times)
+
+
+def test_a_choreography_refuses_lost_replies_since_no_one_watches_a_deadline(
+    store: EventStore,
+) -> None:
+    with pytest.raises(InvalidArgument, match="no one to watch a deadline"):
+        saga.run_choreographed(
+            store, saga.make_orders(1, seed=1), Failures(lost={"order-0001": "payment"})
+        )
+    assert [] == store.read_all()
+
+
+def test_an_order_cannot_both_fail_and_lose_a_reply() -> None:
+    with pytest.raises(InvalidArgument, match="either in force or in lost"):
+        Failures(force={"order-0001": "payment"}, lost={"order-0001": "payment"})
+
+
+UNDO_ALL = [("inventory", "release"), ("payments", "refund"), ("shop", "cancel")]
+SHIPPING_BOOKED = ("payment", "inventory", "shipping")
+
+
+@pytest.mark.parametrize(
+    ("done", "step", "outcome", "expected"),
+    [
+        ((), "payment", "ok", [("inventory", "reserve")]),
+        ((*SHIPPING_BOOKED, "dispatch"), "delivery", "ok", []),
+        ((), "payment", "failed", [("shop", "cancel")]),
+        (("payment",), "inventory", "timeout", UNDO_ALL),
+        (SHIPPING_BOOKED, "dispatch", "failed", UNDO_ALL),  # shipping undid its own booking
+        (SHIPPING_BOOKED, "dispatch", "timeout", [("shipping", "dispatch")]),
+    ],
+)
+def test_next_moves_go_on_undo_in_reverse_or_ask_again_past_the_pivot(
+    done: tuple[str, ...], step: str, outcome: str, expected: list[tuple[str, str]]
+) -> None:
+    assert expected == saga.next_moves(done, step, outcome)
+
+
+def test_a_plan_that_never_undoes_is_followed_and_the_invariants_catch_it(
+    store: EventStore,
+) -> None:
+    def never_undo(done: object, step: str, outcome: str) -> list[tuple[str, str]]:
+        return saga.next_moves((), step, outcome) if outcome == "ok" else [saga.CANCEL]
+
+    failures = Failures(force={"order-0001": "inventory"})
+    result = saga.run_orchestrated(store, saga.make_orders(1, seed=1), failures, plan=never_undo)
+
+    expected = ["OrderPlaced", "PaymentCharged", "InventoryReservationFailed", "OrderCancelled"]
+    assert expected == event_types(store, "order-0001")
+    # The shop cannot see the payment books: only the saga's plan keeps the money straight.
+    checks = saga_report.invariants(store, result).set_index("invariant")["holds"]
+    assert not checks["no money kept for a cancelled order (charged − refunded = 0)"]

@@ -3,6 +3,7 @@ writes nothing when it refuses; an export loads back row for row."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -240,7 +241,10 @@ def test_a_simulated_data_set_loads_in_file_order(
     loaded = store.sql("SELECT * FROM event_store ORDER BY position")
     assert list(range(1, table.num_rows + 1)) == list(loaded["position"])
     assert table["event_id"].to_pylist() == [str(i) for i in loaded["event_id"]]
-    assert table["data"].to_pylist() == list(loaded["data"])
+    # The same JSON, whichever way a backend spells it.
+    assert [json.loads(d) for d in table["data"].to_pylist()] == [
+        json.loads(d) for d in loaded["data"]
+    ]
     heads = store.sql("SELECT stream_id, version FROM event_streams ORDER BY stream_id")
     expected = store.sql(
         "SELECT stream_id, max(version) AS version FROM event_store "
@@ -253,14 +257,21 @@ def test_export_then_load_into_a_fresh_store_round_trips_every_row(
     filled_store: EventStore, write_parquet: WriteParquet, tmp_path: Path
 ) -> None:
     filled_store.load_parquet(write_parquet(bank_sim.simulate(10, seed=5)))
-    exported = tmp_path / "export.parquet"
+    exported, again = tmp_path / "export.parquet", tmp_path / "again.parquet"
     count = filled_store.export_parquet(exported)
-    with EventStore() as fresh:
+    with EventStore() as fresh:  # DuckDB, whichever backend exported
         assert count == fresh.load_parquet(exported)
-        before, after = snapshot(filled_store), snapshot(fresh)
-    assert count == len(before["event_store"])
-    for name in before:
-        assert before[name].equals(after[name]), name
+        assert count == fresh.export_parquet(again)
+    assert count == len(snapshot(filled_store)["event_store"])
+    assert comparable(exported) == comparable(again)
+
+
+def comparable(path: Path) -> list[dict[str, object]]:
+    """A Parquet export's rows with the JSON parsed (backends spell the same JSON apart)."""
+    rows = pq.read_table(path).to_pylist()
+    for row in rows:
+        row["data"], row["metadata"] = json.loads(row["data"]), json.loads(row["metadata"])
+    return rows
 
 
 def test_an_export_is_in_commit_order_with_portable_types(

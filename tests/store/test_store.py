@@ -42,7 +42,10 @@ def stored_ids(store: EventStore, stream_id: str) -> list[uuid.UUID]:
 
 
 # -- schema ---------------------------------------------------------------------------
-def test_the_table_has_exactly_the_canonical_columns_plus_position(store: EventStore) -> None:
+def test_the_table_has_exactly_the_canonical_columns_plus_position(
+    duckdb_store: EventStore,
+) -> None:
+    store = duckdb_store
     expected = [
         ("stream_id", "VARCHAR"),
         ("version", "INTEGER"),
@@ -57,7 +60,8 @@ def test_the_table_has_exactly_the_canonical_columns_plus_position(store: EventS
     assert expected == list(zip(described["column_name"], described["column_type"], strict=True))
 
 
-def test_the_primary_key_is_stream_and_version(store: EventStore) -> None:
+def test_the_primary_key_is_stream_and_version(duckdb_store: EventStore) -> None:
+    store = duckdb_store
     keys = store.sql(
         "SELECT constraint_column_names FROM duckdb_constraints() "
         "WHERE table_name = 'event_store' AND constraint_type = 'PRIMARY KEY'"
@@ -90,7 +94,8 @@ def test_append_returns_the_new_version_and_stores_every_field(store: EventStore
     assert 3 == store.version("account-1")
 
 
-def test_an_amount_given_as_text_is_stored_as_a_json_number(store: EventStore) -> None:
+def test_an_amount_given_as_text_is_stored_as_a_json_number(duckdb_store: EventStore) -> None:
+    store = duckdb_store
     store.append(
         "account-1",
         [NewEvent("AccountOpened", {"owner": "Ada"}), deposit("10.50")],
@@ -478,12 +483,14 @@ def test_read_all_refuses_bad_arguments_by_value(
 
 
 def test_sql_takes_parameters_and_returns_a_data_frame(filled_store: EventStore) -> None:
+    param = filled_store.PARAM  # each backend's own placeholder
     frame = filled_store.sql(
-        "SELECT version FROM event_store WHERE stream_id = ? ORDER BY version", ["account-1"]
+        f"SELECT version FROM event_store WHERE stream_id = {param} ORDER BY version",
+        ["account-1"],
     )
     assert [1, 2, 3] == list(frame["version"])
     hostile = filled_store.sql(
-        "SELECT count(*) AS n FROM event_store WHERE stream_id = ?", ["x' OR '1'='1"]
+        f"SELECT count(*) AS n FROM event_store WHERE stream_id = {param}", ["x' OR '1'='1"]
     )
     assert [0] == list(hostile["n"])
 

@@ -1,0 +1,339 @@
+"""The event store on PostgreSQL: the same contract as the DuckDB store, on a real server.
+
+Same tables and roles as ``eventsim.store.schema``: ``event_store`` (the canonical columns,
+JSONB payloads, TIMESTAMPTZ times, UUID ids, plus ``position``), ``event_streams`` (each
+stream's head) and ``event_log`` (the last position). There is no typed companion: the SQL
+folds are DuckDB's; analytics on this log go through ``export_parquet`` into DuckDB.
+
+**Global order without skipped events.** On a server, a sequence hands out numbers when
+transactions ask, not when they commit: a writer that took position 9 may commit after
+one that took 10, and a reader that has seen 10 never looks back for 9. Here every append
+first locks the single ``event_log`` row (``SELECT ... FOR UPDATE``) and takes its
+positions from it, so appends commit one after another in position order: when a reader
+sees position p, every position below p is already committed. The price is one writer at
+a time per store (the design of the ``eventsourcing`` library's PostgreSQL recorder, which
+locks its table; Marten and EventStoreDB order through a single writer too); appends of a
+few milliseconds each leave room for hundreds per second.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from itertools import repeat
+from pathlib import Path
+from typing import Any, Self
+
+import pandas as pd
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.types.string import TextLoader
+
+from eventsim.errors import (
+    ConcurrencyError,
+    DuplicateEventId,
+    InvalidArgument,
+    StreamNotFound,
+)
+from eventsim.events import (
+    DomainEvent,
+    Event,
+    EventTypes,
+    NewEvent,
+    check_stream_id,
+    check_timestamp,
+)
+from eventsim.store import batch, postgres_bulk
+from eventsim.store.arguments import check_expected_version, positive
+from eventsim.store.decode import collector_paused, events_from_rows
+
+SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS event_store (
+    stream_id  TEXT        NOT NULL,
+    version    INTEGER     NOT NULL,
+    event_id   UUID        NOT NULL UNIQUE,
+    event_type TEXT        NOT NULL,
+    data       JSONB       NOT NULL,
+    metadata   JSONB,
+    timestamp  TIMESTAMPTZ NOT NULL,
+    position   BIGINT      NOT NULL UNIQUE,
+    PRIMARY KEY (stream_id, version)
+);
+CREATE TABLE IF NOT EXISTS event_streams (
+    stream_id      TEXT PRIMARY KEY,
+    version        INTEGER     NOT NULL,
+    last_timestamp TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS event_log (
+    only_row BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row),
+    position BIGINT NOT NULL
+);
+INSERT INTO event_log VALUES (TRUE, 0) ON CONFLICT DO NOTHING;
+"""
+# Concurrent CREATE TABLE IF NOT EXISTS can still collide in PostgreSQL's catalog: the
+# first store to open a database creates the tables while holding this advisory lock.
+_SCHEMA_LOCK = 0x6576_656E_7473  # any constant of the project's own
+
+# The columns decode.events_from_rows expects, in its order; the time as epoch microseconds.
+_READ_COLUMNS = (
+    "version, event_id, event_type, data::text, metadata::text, "
+    "(extract(epoch FROM timestamp) * 1000000)::bigint, position"
+)
+
+
+class PostgresEventStore:
+    """An event store in a PostgreSQL database, opened by URL.
+
+    Safe to share between threads (calls take turns on its one connection); several
+    stores, in as many processes, may write to one database.
+    """
+
+    SCHEMA_SQL = SCHEMA_SQL
+    PARAM = "%s"  # the placeholder sql() takes, psycopg's
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+        event_types: EventTypes,
+        load_checks: Mapping[str, str] | None = None,
+    ) -> None:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise InvalidArgument(
+                f"{url!r} is not a PostgreSQL URL; pass one like postgresql://user@host:5432/db"
+            )
+        self.path = url
+        try:
+            # UTC, as the DuckDB store: times read back compare and print the same.
+            self._con = psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC")
+            # JSON comes back as text, as DuckDB gives it; Events parse it themselves.
+            self._con.adapters.register_loader("jsonb", TextLoader)
+        except psycopg.Error as exc:
+            raise InvalidArgument(
+                f"cannot connect to {url!r}: {str(exc).strip().splitlines()[0]}; "
+                "is the server running? (`make services` starts the project's own)"
+            ) from None
+        with self._con.transaction():
+            self._con.execute("SELECT pg_advisory_xact_lock(%s)", [_SCHEMA_LOCK])
+            self._con.execute(self.SCHEMA_SQL)
+        self._lock = threading.RLock()
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._new_id = new_id
+        self.event_types = event_types
+        self.load_checks = dict(load_checks or {})
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.path!r})"
+
+    @property
+    def connection(self) -> psycopg.Connection[Any]:
+        """The psycopg connection, for SQL the helpers do not cover."""
+        return self._con
+
+    # -- writing -----------------------------------------------------------------------
+    def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent | DomainEvent],
+        *,
+        expected_version: int | None,
+    ) -> int:
+        """Append ``events`` to the stream atomically and return its new version.
+
+        The same promises as the DuckDB store: see ``EventStoreContract``.
+        """
+        check_stream_id(stream_id)
+        check_expected_version(expected_version)
+        with self._lock:
+            return self._append(stream_id, events, expected_version)
+
+    def _append(
+        self, stream_id: str, events: Sequence[NewEvent | DomainEvent], expected: int | None
+    ) -> int:
+        ids: list[str] = []
+        try:
+            with self._con.transaction():
+                (position,) = postgres_bulk.first_row(
+                    self._con, "SELECT position FROM event_log FOR UPDATE"
+                )
+                # Checked and stamped under the writer lock: a time the store stamps never
+                # goes back across writers, and a refused batch rolls back untouched.
+                rows = batch.prepare(events, self.event_types, self._clock, self._new_id)
+                ids = [row.event_id for row in rows]
+                current, last_time = self._head(stream_id)
+                if expected is not None and expected != current:
+                    if self._already_stored(stream_id, ids):
+                        return current
+                    raise ConcurrencyError(stream_id, expected, current)
+                batch.check_time_order(rows, last_time)
+                self._insert(stream_id, current, position, rows)
+                return current + len(rows)
+        except pg_errors.UniqueViolation:
+            # An id already stored: a re-send of this very batch is a no-op.
+            if self._already_stored(stream_id, ids):
+                return self._head(stream_id)[0]
+            raise
+
+    def _insert(self, stream_id: str, current: int, position: int, rows: list[batch.Row]) -> None:
+        with self._con.cursor().copy(postgres_bulk.COPY_SQL) as copy:
+            for i, row in enumerate(rows, 1):
+                copy.write_row(
+                    [
+                        stream_id,
+                        current + i,
+                        row.event_id,
+                        row.event_type,
+                        row.data,
+                        row.metadata,
+                        row.timestamp,
+                        position + i,
+                    ]
+                )
+        self._set_head(stream_id, current, current + len(rows), rows[-1].timestamp)
+        self._con.execute("UPDATE event_log SET position = %s", [position + len(rows)])
+
+    def _head(self, stream_id: str) -> tuple[int, datetime | None]:
+        rows = self._con.execute(
+            "SELECT version, last_timestamp FROM event_streams WHERE stream_id = %s", [stream_id]
+        ).fetchall()
+        return (rows[0][0], rows[0][1]) if rows else (0, None)
+
+    def _set_head(self, stream_id: str, current: int, version: int, last: datetime) -> None:
+        if current:
+            self._con.execute(
+                "UPDATE event_streams SET version = %s, last_timestamp = %s WHERE stream_id = %s",
+                [version, last, stream_id],
+            )
+        else:
+            self._con.execute(
+                "INSERT INTO event_streams (stream_id, version, last_timestamp) "
+                "VALUES (%s, %s, %s)",
+                [stream_id, version, last],
+            )
+
+    def _already_stored(self, stream_id: str, ids: list[str]) -> bool:
+        """True if every id is stored in this stream; raise if only some are."""
+        found = self._con.execute(
+            "SELECT event_id::text, stream_id FROM event_store WHERE event_id = ANY(%s::uuid[])",
+            [ids],
+        ).fetchall()
+        if not found:
+            return False
+        if len({e for e, s in found if s == stream_id}) == len(ids):
+            return True
+        raise DuplicateEventId(
+            f"{len(found)} of the batch's {len(ids)} event ids are already stored "
+            f"(e.g. {sorted(e for e, _ in found)[0]}): a re-send must repeat the original "
+            "batch exactly, to the same stream; new events need new ids"
+        )
+
+    # -- reading -----------------------------------------------------------------------
+    def version(self, stream_id: str) -> int:
+        """The stream's current version; 0 if it does not exist."""
+        check_stream_id(stream_id)
+        with self._lock:
+            return self._head(stream_id)[0]
+
+    def read_stream(
+        self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
+    ) -> list[Event]:
+        """The stream's events in version order, up to a version and/or a time."""
+        check_stream_id(stream_id)
+        where: list[str] = ["stream_id = %s"]
+        params: list[object] = [stream_id]
+        if to_version is not None:
+            where.append("version <= %s")
+            params.append(positive("to_version", to_version))
+        if as_of is not None:
+            where.append("timestamp <= %s")
+            params.append(check_timestamp(as_of, "as_of"))
+        query = (
+            f"SELECT {_READ_COLUMNS} FROM event_store WHERE {' AND '.join(where)} ORDER BY version"  # noqa: S608 (fixed fragments)
+        )
+        with self._lock, collector_paused():
+            rows = self._con.execute(query, params).fetchall()
+            events = events_from_rows(rows, repeat(stream_id))
+            if not rows and self._head(stream_id)[0] == 0:
+                raise StreamNotFound(stream_id)
+        return events
+
+    def read_all(
+        self, *, after: int = 0, event_types: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[Event]:
+        """Events in commit order with ``position > after``, optionally of some types."""
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise InvalidArgument(f"after must be a position >= 0, got {after!r}")
+        where: list[str] = ["position > %s"]
+        params: list[object] = [after]
+        if event_types is not None:
+            if isinstance(event_types, str):
+                raise InvalidArgument(
+                    f"event_types must be a list of names, got the string {event_types!r}"
+                )
+            for name in event_types:
+                self.event_types.get(name)
+            where.append("event_type = ANY(%s)")
+            params.append(list(event_types))
+        columns = f"{_READ_COLUMNS}, stream_id"
+        query = f"SELECT {columns} FROM event_store WHERE {' AND '.join(where)} ORDER BY position"  # noqa: S608 (fixed fragments)
+        if limit is not None:
+            query += " LIMIT %s"
+            params.append(positive("limit", limit))
+        with self._lock, collector_paused():
+            rows = self._con.execute(query, params).fetchall()
+            return events_from_rows(rows, [row[7] for row in rows])
+
+    def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run a query (values as ``%s`` parameters, psycopg's style) and return a DataFrame."""
+        with self._lock:
+            cursor = self._con.execute(query, list(params or []))
+            columns = [c.name for c in cursor.description or []]
+            return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+    def info(self) -> dict[str, Any]:
+        """Streams, events, counts per type and the time range, as plain values."""
+        with self._lock:
+            streams, events, first, last = postgres_bulk.first_row(
+                self._con,
+                "SELECT (SELECT count(*) FROM event_streams), count(*), min(timestamp), "
+                "max(timestamp) FROM event_store",
+            )
+            types: dict[str, int] = dict(
+                self._con.execute(
+                    "SELECT event_type, count(*) FROM event_store GROUP BY 1 ORDER BY 2 DESC, 1"
+                ).fetchall()
+            )
+        return {
+            "streams": streams,
+            "events": events,
+            "event_types": types,
+            "first": first,
+            "last": last,
+        }
+
+    # -- bulk --------------------------------------------------------------------------
+    def load_parquet(self, path: str | Path) -> int:
+        """Append every event of a Parquet file, checked like ``append``; all or nothing."""
+        with self._lock:
+            return postgres_bulk.load_parquet(
+                self._con, Path(path), self.event_types, self.load_checks
+            )
+
+    def export_parquet(self, path: str | Path) -> int:
+        """Write the whole log, in commit order, to a Parquet file; return the row count."""
+        with self._lock:
+            return postgres_bulk.export_parquet(self._con, Path(path))
