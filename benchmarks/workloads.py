@@ -40,7 +40,7 @@ from benchmarks.model import (
     workload,
 )
 from eventsim import EventStore, replay
-from eventsim.cqrs import projections
+from eventsim.cqrs import order_views, projections
 from eventsim.domains import bank
 from eventsim.sim import kit as simkit
 from eventsim.sim import orders as orders_sim
@@ -351,7 +351,7 @@ def rebuild_projections(ctx: Context) -> list[Row]:
     store.connection.execute("SET memory_limit = ?", [MEMORY_LIMIT])
     store.load_parquet(parquet)
     events = store.info()["events"]
-    runner = projections.ProjectionRunner(store)
+    runner = projections.ProjectionRunner(store, order_views.ORDER_VIEWS)
 
     def rebuild_all() -> None:
         for name in runner.projections:

@@ -14,6 +14,7 @@ lag over time, stale reads and the strategies against them are all computed from
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -199,23 +200,44 @@ def read_after_write(sim: Simulation, *, read_delay: float) -> pd.DataFrame:
 
 
 def compare_strategies(
-    sim: Simulation, *, read_delay: float = 0.2, retry_interval: float = 0.25
+    sim: Simulation,
+    *,
+    read_delay: float = 0.2,
+    retry_interval: float = 0.25,
+    rejection_rate: float = 0.0,
+    command_latency: float = 0.1,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """What a writer reading back its own change sees under each strategy, measured.
 
     ``stale_reads``: share of read-backs that miss the change; ``mean_wait`` / ``p95_wait``:
     seconds the reader waits; ``extra_reads``: retries per read-back; ``write_model_reads``:
-    share of read-backs served by the write model (load taken off the read side).
+    share of read-backs served by the write model (load taken off the read side);
+    ``phantom_reads``: share of read-backs showing a state that never happened;
+    ``rollbacks``: share of commands whose screen had to be rolled back.
+
+    Each command is rejected (a broken rule, a conflicting write) with probability
+    ``rejection_rate``, and its answer reaches the client after an exponential time of
+    mean ``command_latency`` seconds (both seeded). Only the optimistic UI shows a change
+    before that answer, so only it can show a rejected change, and must roll it back.
     """
+    if not 0 <= rejection_rate <= 1:
+        raise InvalidArgument(f"rejection_rate must be between 0 and 1, got {rejection_rate!r}")
     back = read_after_write(sim, read_delay=read_delay)
     wait = back["wait"].to_numpy()
     retries = np.ceil(wait / retry_interval)
-    rows = [
-        ("read model, no guard", back["stale"].mean(), 0 * wait, 0.0, 0.0),
-        ("wait for the stream version (causal)", 0.0, wait, 0.0, 0.0),
-        ("version stamp: compare, retry", 0.0, retries * retry_interval, retries.mean(), 0.0),
-        ("read your write from the write model", 0.0, 0 * wait, 0.0, 1.0),
-        ("optimistic UI update", 0.0, 0 * wait, 0.0, 0.0),
+    rng = np.random.default_rng(seed)
+    rejected = rng.random(len(wait)) < rejection_rate
+    answered_at = rng.exponential(command_latency, len(wait))
+    phantom = rejected & (read_delay < answered_at)  # read before the rejection arrived
+    no = 0 * wait
+    stamped = retries * retry_interval
+    rows = [  # name, stale, waits, extra reads, write-model reads, phantoms, rollbacks
+        ("read model, no guard", back["stale"].mean(), no, 0.0, 0.0, no, no),
+        ("wait for the stream version (causal)", 0.0, wait, 0.0, 0.0, no, no),
+        ("version stamp: compare, retry", 0.0, stamped, retries.mean(), 0.0, no, no),
+        ("read your write from the write model", 0.0, no, 0.0, 1.0, no, no),
+        ("optimistic UI update", 0.0, no, 0.0, 0.0, phantom, rejected),
     ]
     return pd.DataFrame(
         [
@@ -226,8 +248,10 @@ def compare_strategies(
                 "p95_wait": float(np.quantile(waits, 0.95)) if len(waits) else 0.0,
                 "extra_reads": float(extra),
                 "write_model_reads": write_model,
+                "phantom_reads": float(phantoms.mean()) if len(phantoms) else 0.0,
+                "rollbacks": float(rolled.mean()) if len(rolled) else 0.0,
             }
-            for name, stale, waits, extra, write_model in rows
+            for name, stale, waits, extra, write_model, phantoms, rolled in rows
         ]
     )
 
@@ -272,6 +296,22 @@ def alerts(lag: pd.DataFrame, *, threshold: float, column: str = "events_behind"
 def caught_up(runner: ProjectionRunner, position: int, name: str = "order_summary") -> bool:
     """Read-your-writes: has the projection folded the event at ``position`` (yours)?"""
     return runner.checkpoint(name) >= position
+
+
+def wait_for_position(
+    checkpoint: Callable[[], int], position: int, *, max_polls: int, pause: Callable[[], object]
+) -> int | None:
+    """Poll until the read model has the write at ``position``; at most ``max_polls`` polls.
+
+    Returns the polls it took, or None on a timeout: the caller says "still saving" and
+    moves on instead of hanging. ``pause()`` runs between two polls (a sleep, in real life).
+    """
+    for polls in range(1, max_polls + 1):
+        if checkpoint() >= position:
+            return polls
+        if polls < max_polls:
+            pause()
+    return None
 
 
 def summary_at_least(

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from eventsim.cqrs.projections import SOURCES, Batch
 from eventsim.domains import orders
 from eventsim.errors import InvalidArgument
 
@@ -40,8 +41,7 @@ SHIPPING_STATUS = {
 }
 _SHIPPING_CASE = " ".join(f"WHEN '{t}' THEN '{s}'" for t, s in SHIPPING_STATUS.items())
 MONEY = "DECIMAL(38, 2)"
-SOURCES = ("event_store", "pushed_events")  # the tables a projection may read events from
-# $1, $2: fold the positions after $1 up to $2; $3: the orders event types.
+# $1, $2: fold the positions after $1 up to $2; $3: the event types the projection handles.
 _RANGE = "position > $1 AND position <= $2"
 
 
@@ -49,9 +49,10 @@ _RANGE = "position > $1 AND position <= $2"
 class SqlProjection:
     """A read model kept by SQL: its table, how to create it, how to fold a range into it.
 
-    ``update`` reads the events table named by ``{source}`` (a constant the runner picks:
-    ``event_store``, or a registered batch of pushed events) with two parameters: the
-    positions after which and up to which to fold.
+    It keeps the runner's ``Projection`` protocol. ``update`` reads the events table named
+    by ``{source}`` (a constant the runner picks: ``event_store``, or a registered batch
+    of pushed events) with three parameters: the positions after which and up to which
+    to fold, and the event types it handles.
     """
 
     name: str
@@ -59,18 +60,22 @@ class SqlProjection:
     schema: str
     update: str
     query: str
+    event_types: frozenset[str] = frozenset(ORDER_TYPES)
 
-    def create(self, con: duckdb.DuckDBPyConnection) -> None:
+    def open(self, con: duckdb.DuckDBPyConnection) -> None:
         con.execute(self.schema)
 
-    def clear(self, con: duckdb.DuckDBPyConnection) -> None:
+    def reset(self, con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DELETE FROM {self.table}")  # noqa: S608 (a constant of this module)
 
-    def apply(self, con: duckdb.DuckDBPyConnection, source: str, after: int, upto: int) -> None:
-        """Fold the events with ``after < position <= upto`` of ``source`` into the table."""
-        if source not in SOURCES:  # a table name goes into the SQL text: constants only
-            raise InvalidArgument(f"source must be one of {SOURCES}, got {source!r}")
-        con.execute(self.update.format(source=source), [after, upto, ORDER_TYPES])
+    def apply(self, con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
+        """Fold the events with ``after < position <= upto`` of the batch's source."""
+        if batch.source not in SOURCES:  # a table name goes into the SQL text: constants only
+            raise InvalidArgument(f"source must be one of {SOURCES}, got {batch.source!r}")
+        con.execute(
+            self.update.format(source=batch.source),
+            [batch.after, batch.upto, sorted(batch.event_types)],
+        )
 
     def frame(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """The read model as its users see it, sorted."""

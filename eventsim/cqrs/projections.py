@@ -6,7 +6,8 @@ keeps, per projection, the position of the last event it folded in
 read-model changes and the new checkpoint in ONE transaction: a crash between the two
 cannot happen, so no event is ever folded twice or skipped.
 
-Two kinds of projection run side by side:
+The runner knows a projection only through ``Projection``, a protocol: the event types it
+handles, how it opens its tables, folds a ``Batch`` and resets. Two kinds keep it:
 
 - ``order_views.SqlProjection``: set-based SQL over a range of positions, for speed;
 - ``PythonProjection``: one Python handler per event type, in a dict, for learning. Its
@@ -19,42 +20,93 @@ filled by fetching the missing positions from the store, the source of truth).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from contextlib import suppress
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import duckdb
 import pandas as pd
 
 from eventsim.catalog import EventStore
-from eventsim.cqrs.order_views import ORDER_VIEWS, SqlProjection
 from eventsim.errors import InvalidArgument
 from eventsim.events import Event, to_jsonable
 from eventsim.store import transaction
 
-SCHEMA_SQL = """
+CHECKPOINTS_SQL = """
 CREATE TABLE IF NOT EXISTS projection_checkpoints (
-    name VARCHAR PRIMARY KEY, position BIGINT NOT NULL);
+    name VARCHAR PRIMARY KEY, position BIGINT NOT NULL)"""
+ROWS_SQL = """
 CREATE TABLE IF NOT EXISTS projection_rows (
     projection VARCHAR NOT NULL, key VARCHAR NOT NULL, value JSON NOT NULL,
-    PRIMARY KEY (projection, key));
-"""
+    PRIMARY KEY (projection, key))"""
 PUSHED = "pushed_events"  # the name under which handle() shows its events to SQL
-EVENT_COLUMNS = ["stream_id", "version", "event_type", "data", "timestamp", "position"]
+SOURCES = ("event_store", PUSHED)  # the tables a SQL projection may read events from
 
 
 class UnknownProjection(InvalidArgument):
     """A projection name the runner does not keep."""
 
 
+@dataclass(frozen=True)
+class Batch:
+    """The events one projection folds: ``after < position <= upto``, of its types.
+
+    Offered two ways: a SQL projection reads the table named ``source`` (a constant the
+    runner picks) with the range as parameters; a Python one calls ``events()``, which
+    reads the log once per batch for every projection that asks.
+    """
+
+    source: str
+    after: int
+    upto: int
+    event_types: frozenset[str]
+    fetch: Callable[[], list[Event]]
+
+    def events(self) -> list[Event]:
+        return [
+            e
+            for e in self.fetch()
+            if self.after < e.position <= self.upto and e.event_type in self.event_types
+        ]
+
+
+class Projection(Protocol):
+    """What the runner needs of a read model; it calls these inside its transactions."""
+
+    @property
+    def name(self) -> str:
+        """Names its checkpoint; distinct per runner."""
+
+    @property
+    def event_types(self) -> frozenset[str]:
+        """The event types it handles; its batches hold only these."""
+
+    def open(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Create its tables if missing and load what it keeps in memory from them.
+
+        Called when the runner starts and after a batch rolled back.
+        """
+
+    def apply(self, con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
+        """Fold the batch into its tables (the runner then moves the checkpoint)."""
+
+    def reset(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Empty the read model (the runner sets the checkpoint back to 0)."""
+
+    def frame(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        """The read model as a sorted DataFrame."""
+
+
 class PythonProjection:
     """A read model written in Python: ``handlers`` maps an event type to a function.
 
     Subclasses set ``name`` and fill ``self.handlers`` in ``__init__``; each handler
-    updates ``self.rows`` (key -> a dict of JSON values). Events of other types are
-    ignored. The runner saves the rows with the checkpoint, in one transaction; it
-    rewrites all of them per batch, which suits lessons (thousands of rows), not millions.
+    updates ``self.rows`` (key -> a dict of JSON values). The runner saves the rows with
+    the checkpoint, in one transaction; it rewrites all of them per batch, which suits
+    lessons (thousands of rows), not millions.
     """
 
     name = "python_projection"
@@ -63,12 +115,38 @@ class PythonProjection:
         self.rows: dict[str, dict[str, Any]] = {}
         self.handlers: dict[str, Callable[[Event], None]] = {}
 
+    @property
+    def event_types(self) -> frozenset[str]:
+        return frozenset(self.handlers)
+
     def handle(self, event: Event) -> None:
         handler = self.handlers.get(event.event_type)
         if handler is not None:
             handler(event)
 
-    def frame(self) -> pd.DataFrame:
+    def open(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(ROWS_SQL)
+        rows = con.execute(
+            "SELECT key, value FROM projection_rows WHERE projection = ?", [self.name]
+        ).fetchall()
+        self.rows = {key: json.loads(value) for key, value in rows}
+
+    def apply(self, con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
+        for event in batch.events():
+            self.handle(event)
+        con.execute("DELETE FROM projection_rows WHERE projection = ?", [self.name])
+        rows = [
+            [self.name, key, json.dumps(to_jsonable(row), sort_keys=True)]
+            for key, row in self.rows.items()
+        ]
+        if rows:
+            con.executemany("INSERT INTO projection_rows VALUES (?, ?, ?)", rows)
+
+    def reset(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("DELETE FROM projection_rows WHERE projection = ?", [self.name])
+        self.rows = {}
+
+    def frame(self, con: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
         """The rows as a DataFrame sorted by key (the key is the first column)."""
         records = [{"key": key, **row} for key, row in sorted(self.rows.items())]
         return pd.DataFrame(records) if records else pd.DataFrame({"key": []})
@@ -89,9 +167,6 @@ class OrdersPerCustomer(PythonProjection):
         row["placed"] = round(row["placed"] + event.data["total"], 2)
 
 
-Projection = SqlProjection | PythonProjection
-
-
 class ProjectionRunner:
     """Keeps projections up to date with the store, batch by batch, from their checkpoints.
 
@@ -104,7 +179,7 @@ class ProjectionRunner:
     def __init__(
         self,
         store: EventStore,
-        projections: Sequence[Projection] = ORDER_VIEWS,
+        projections: Sequence[Projection],
         *,
         batch_size: int = 5_000_000,
     ) -> None:
@@ -119,15 +194,12 @@ class ProjectionRunner:
         self.projections = {p.name: p for p in projections}
         self.duplicates = 0  # pushed events skipped because they were already folded
         with transaction(self._con):
-            self._con.execute(SCHEMA_SQL)
+            self._con.execute(CHECKPOINTS_SQL)
             for p in projections:
-                if isinstance(p, SqlProjection):
-                    p.create(self._con)
+                p.open(self._con)
                 self._con.execute(
                     "INSERT OR IGNORE INTO projection_checkpoints VALUES (?, 0)", [p.name]
                 )
-        for p in projections:
-            self._restore(p)
 
     # -- reading the checkpoints ----------------------------------------------------------
     def checkpoints(self) -> dict[str, int]:
@@ -153,19 +225,17 @@ class ProjectionRunner:
 
     def frame(self, name: str) -> pd.DataFrame:
         """A projection's read model as a sorted DataFrame."""
-        projection = self._get(name)
-        if isinstance(projection, SqlProjection):
-            return projection.frame(self._con)
-        return projection.frame()
+        return self._get(name).frame(self._con)
 
     # -- pulling from the log ---------------------------------------------------------------
     def run(self, *, until: int | None = None) -> int:
         """Catch every projection up to ``until`` (default: the head); return positions folded.
 
         >>> from eventsim import EventStore, orders
+        >>> from eventsim.cqrs.order_views import ORDER_VIEWS
         >>> store = EventStore()
         >>> _ = store.append("order-1", [orders.PaymentFailed("card declined")], expected_version=0)
-        >>> runner = ProjectionRunner(store)
+        >>> runner = ProjectionRunner(store, ORDER_VIEWS)
         >>> runner.run(), runner.lag()
         (1, {'order_summary': 0, 'revenue_by_day': 0, 'shipping_manifest': 0})
         """
@@ -177,20 +247,21 @@ class ProjectionRunner:
         start = min(self.checkpoints().values())
         for after in range(start, head, self.batch_size):
             upto = min(after + self.batch_size, head)
-            self._commit(upto, "event_store", self._python_events(after, upto))
+            self._commit(upto, "event_store", self._read)
         return max(head - start, 0)
 
     def rebuild(self, name: str, *, until: int | None = None) -> int:
         """Clear one read model, set its checkpoint to 0, and replay the log into it."""
         projection = self._get(name)
-        with transaction(self._con):
-            if isinstance(projection, SqlProjection):
-                projection.clear(self._con)
-            self._con.execute("DELETE FROM projection_rows WHERE projection = ?", [name])
-            self._con.execute(
-                "UPDATE projection_checkpoints SET position = 0 WHERE name = ?", [name]
-            )
-        self._restore(projection)
+        try:
+            with transaction(self._con):
+                projection.reset(self._con)
+                self._con.execute(
+                    "UPDATE projection_checkpoints SET position = 0 WHERE name = ?", [name]
+                )
+        except BaseException:
+            projection.open(self._con)
+            raise
         return self.run(until=until)
 
     # -- pushed by a broker -----------------------------------------------------------------
@@ -217,67 +288,41 @@ class ProjectionRunner:
             )
         if event.position - lowest > 1:  # a gap: fill it from the log, batch by batch
             self.run(until=event.position - 1)
-        events = [event]
-        self._con.register(PUSHED, _as_frame(events))
+        self._con.register(PUSHED, _as_frame([event]))
         try:
-            self._commit(event.position, PUSHED, events)
+            self._commit(event.position, PUSHED, lambda low, upto: [event])
         finally:
             with suppress(duckdb.Error):
                 self._con.unregister(PUSHED)
 
     # -- the one transaction per batch ------------------------------------------------------
-    def _commit(self, upto: int, source: str, events: list[Event]) -> None:
-        """Fold ``(checkpoint, upto]`` into every projection behind it, with the checkpoints."""
+    def _commit(self, upto: int, source: str, fetch: Callable[[int, int], list[Event]]) -> None:
+        """Fold ``(checkpoint, upto]`` into every projection behind it, with the checkpoints.
+
+        ``fetch(low, upto)`` gives the events in ``(low, upto]``; it runs at most once,
+        and only if a projection asks for the events as objects.
+        """
         checkpoints = self.checkpoints()
         behind = [p for name, p in self.projections.items() if checkpoints[name] < upto]
+        low = min((checkpoints[p.name] for p in behind), default=upto)
+        events = functools.cache(lambda: fetch(low, upto))
         try:
             with transaction(self._con):
                 for projection in behind:
                     after = checkpoints[projection.name]
-                    if isinstance(projection, SqlProjection):
-                        projection.apply(self._con, source, after, upto)
-                    else:
-                        for event in events:
-                            if after < event.position <= upto:
-                                projection.handle(event)
-                        self._save(projection)
+                    batch = Batch(source, after, upto, projection.event_types, events)
+                    projection.apply(self._con, batch)
                     self._con.execute(
                         "UPDATE projection_checkpoints SET position = ? WHERE name = ?",
                         [upto, projection.name],
                     )
         except BaseException:
-            for projection in behind:  # the dicts may hold half a batch: back to the saved rows
-                self._restore(projection)
+            for projection in behind:  # memory may hold half a batch: back to the saved state
+                projection.open(self._con)
             raise
 
-    def _python_events(self, after: int, upto: int) -> list[Event]:
-        """The events Python projections need for ``(after, upto]``; none if there are none."""
-        checkpoints = self.checkpoints()
-        lows = [
-            checkpoints[p.name]
-            for p in self.projections.values()
-            if isinstance(p, PythonProjection) and checkpoints[p.name] < upto
-        ]
-        if not lows:
-            return []
-        low = max(min(lows), after)
-        return self.store.read_all(after=low, limit=upto - low)
-
-    def _save(self, projection: PythonProjection) -> None:
-        self._con.execute("DELETE FROM projection_rows WHERE projection = ?", [projection.name])
-        rows = [
-            [projection.name, key, json.dumps(to_jsonable(row), sort_keys=True)]
-            for key, row in projection.rows.items()
-        ]
-        if rows:
-            self._con.executemany("INSERT INTO projection_rows VALUES (?, ?, ?)", rows)
-
-    def _restore(self, projection: Projection) -> None:
-        if isinstance(projection, PythonProjection):
-            rows = self._con.execute(
-                "SELECT key, value FROM projection_rows WHERE projection = ?", [projection.name]
-            ).fetchall()
-            projection.rows = {key: json.loads(value) for key, value in rows}
+    def _read(self, after: int, upto: int) -> list[Event]:
+        return self.store.read_all(after=after, limit=upto - after)
 
     def _get(self, name: str) -> Projection:
         if name not in self.projections:

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from eventsim.plots.audit import causation_graph
 from eventsim.plots.balances import balance_history, balances_over_time, month_end_balances
-from eventsim.plots.consistency import delay_by_delivery, lag_over_time, stale_read_probability
+from eventsim.plots.consistency import (
+    delay_by_delivery,
+    lag_comparison,
+    lag_over_time,
+    stale_read_probability,
+)
 from eventsim.plots.delivery import delivery_outcomes, double_charges, producer_latency
 from eventsim.plots.patterns import pattern_pushes
 from eventsim.plots.sagas import SAGA_KINDS, SAGA_OUTCOME, saga_timeline
@@ -33,6 +38,7 @@ __all__ = [
     "delivery_outcomes",
     "double_charges",
     "hot_and_archived",
+    "lag_comparison",
     "lag_over_time",
     "month_end_balances",
     "new_axes",

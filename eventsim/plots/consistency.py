@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -14,12 +16,16 @@ from eventsim.plots.style import (
 
 
 def lag_over_time(
-    lag_df: pd.DataFrame, *, threshold: float | None = None, ax: Axes | None = None
+    lag_df: pd.DataFrame,
+    *,
+    title: str | None = None,
+    threshold: float | None = None,
+    ax: Axes | None = None,
 ) -> Axes:
-    """A projection's lag over virtual time, in events behind the log, with an alert line.
+    """A projection's lag over virtual time: events behind (left), seconds behind (right).
 
-    ``lag_df`` is ``consistency.lag_over_time(...)``: columns ``time`` (s) and
-    ``events_behind``.
+    ``lag_df`` is ``consistency.lag_over_time(...)``: columns ``time`` (s),
+    ``events_behind`` and ``seconds_behind``. ``threshold`` draws an alert line in events.
     """
     ax = ax if ax is not None else new_axes()
     ax.step(
@@ -31,11 +37,41 @@ def lag_over_time(
             color="tab:red",
             linestyle="--",
             linewidth=1.5,
-            label=f"alert at > {threshold:g}",
+            label=f"alert at > {threshold:g} events",
         )
-    ax.set_title(f"Projection lag over {lag_df['time'].max():g} s of simulated traffic")
+    seconds = ax.twinx()
+    seconds.plot(
+        lag_df["time"],
+        lag_df["seconds_behind"],
+        color="tab:orange",
+        linewidth=1.2,
+        alpha=0.8,
+        label="seconds behind (right axis)",
+    )
+    seconds.set_ylabel("seconds behind (age of the oldest unfolded event)")
+    headroom = 1.35  # room above the data for the legend
+    seconds.set_ylim(0, max(float(lag_df["seconds_behind"].max()), 0.01) * headroom)
+    ax.set_title(title or f"Projection lag over {lag_df['time'].max():g} s of simulated traffic")
     ax.set_xlabel("simulated time (s)")
     ax.set_ylabel("events behind the log")
+    top = max([float(lag_df["events_behind"].max()), threshold or 0, 1])
+    ax.set_ylim(0, top * headroom)
+    handles = ax.get_legend_handles_labels()[0] + seconds.get_legend_handles_labels()[0]
+    ax.legend(handles=handles, loc="upper left", fontsize=10, frameon=False)
+    return ax
+
+
+def lag_comparison(lags: Mapping[str, pd.DataFrame], *, title: str, ax: Axes | None = None) -> Axes:
+    """Several workloads' lag in seconds behind, on one shared scale, one line each.
+
+    Each value is ``consistency.lag_over_time(...)``; each key labels its line.
+    """
+    ax = ax if ax is not None else new_axes()
+    for label, lag_df in lags.items():
+        ax.step(lag_df["time"], lag_df["seconds_behind"], where="post", linewidth=1.5, label=label)
+    ax.set_title(title)
+    ax.set_xlabel("simulated time (s)")
+    ax.set_ylabel("seconds behind the log")
     ax.set_ylim(bottom=0)
     legend_outside(ax)
     return ax

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from eventsim import EventStore, InvalidArgument, TickingClock, orders, seeded_ids
 from eventsim.cqrs import consistency as c
+from eventsim.cqrs.order_views import ORDER_VIEWS
 from eventsim.cqrs.projections import ProjectionRunner
 from tests.strategies import seeds
 
@@ -140,7 +141,7 @@ def test_a_bad_seed_is_refused() -> None:
 # -- on a real store -------------------------------------------------------------------------
 def test_a_version_stamped_read_waits_until_the_projection_has_the_writers_version() -> None:
     store = EventStore(clock=TickingClock(datetime(2024, 3, 1, tzinfo=UTC)), new_id=seeded_ids(1))
-    runner = ProjectionRunner(store)
+    runner = ProjectionRunner(store, ORDER_VIEWS)
     store.append("order-1", [orders.PaymentFailed("card declined")], expected_version=0)
     runner.run()
     version = store.append("order-1", [orders.OrderCancelled("payment failed")], expected_version=1)
@@ -165,7 +166,7 @@ def test_the_lag_alert_names_only_the_projections_behind_by_more_than_the_thresh
     store = EventStore(clock=TickingClock(datetime(2024, 3, 1, tzinfo=UTC)), new_id=seeded_ids(2))
     for i in range(1, 6):
         store.append(f"order-{i}", [orders.PaymentFailed("card declined")], expected_version=0)
-    runner = ProjectionRunner(store)
+    runner = ProjectionRunner(store, ORDER_VIEWS)
     runner.run(until=3)
     runner.rebuild("revenue_by_day", until=1)
 
@@ -173,3 +174,31 @@ def test_the_lag_alert_names_only_the_projections_behind_by_more_than_the_thresh
     assert {} == c.lagging(runner, threshold=4)
     with pytest.raises(InvalidArgument, match="threshold .* -1"):
         c.lagging(runner, threshold=-1)
+
+
+def test_an_optimistic_ui_shows_phantom_states_only_when_commands_are_rejected() -> None:
+    sim = c.simulate(BUSY, seed=5)
+    never = c.compare_strategies(sim, read_delay=0.05).set_index("strategy")
+    some = c.compare_strategies(sim, read_delay=0.05, rejection_rate=0.1, seed=3)
+    optimistic = some.set_index("strategy").loc["optimistic UI update"]
+
+    assert 0 == never["phantom_reads"].sum() and 0 == never["rollbacks"].sum()
+    assert 0 < optimistic["phantom_reads"] <= optimistic["rollbacks"]
+    assert 0.05 < optimistic["rollbacks"] < 0.15
+    assert 0 == some.set_index("strategy").drop(index="optimistic UI update")["phantom_reads"].sum()
+    with pytest.raises(InvalidArgument, match="rejection_rate .* 1.5"):
+        c.compare_strategies(sim, rejection_rate=1.5)
+
+
+def test_waiting_for_a_position_polls_until_the_checkpoint_reaches_it() -> None:
+    store = EventStore(clock=TickingClock(datetime(2024, 3, 1, tzinfo=UTC)), new_id=seeded_ids(3))
+    for i in range(1, 5):
+        store.append(f"order-{i}", [orders.PaymentFailed("card declined")], expected_version=0)
+    runner = ProjectionRunner(store, ORDER_VIEWS, batch_size=1)
+    checkpoint = lambda: runner.checkpoint("order_summary")  # noqa: E731
+    one_batch = lambda: runner.run(until=checkpoint() + 1)  # noqa: E731
+
+    assert None is c.wait_for_position(checkpoint, 4, max_polls=3, pause=one_batch)
+    assert 2 == checkpoint()  # two pauses between three polls, then it gave up
+    assert 3 == c.wait_for_position(checkpoint, 4, max_polls=5, pause=one_batch)
+    assert 1 == c.wait_for_position(checkpoint, 4, max_polls=1, pause=one_batch)

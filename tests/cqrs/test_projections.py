@@ -20,7 +20,12 @@ from hypothesis import strategies as st
 from eventsim import Event, EventStore, InvalidArgument, all_states, data_file, fold
 from eventsim.cqrs import order_views as views
 from eventsim.cqrs.order_views import SqlProjection
-from eventsim.cqrs.projections import ProjectionRunner, PythonProjection, UnknownProjection
+from eventsim.cqrs.projections import (
+    Batch,
+    ProjectionRunner,
+    PythonProjection,
+    UnknownProjection,
+)
 from eventsim.domains import bank
 from eventsim.sim import orders as orders_sim
 from tests.conftest import reproducible_store
@@ -65,7 +70,7 @@ def rebuilt(store: EventStore, make: Callable[[], list[Any]] | None = None) -> d
 # -- the three read models against independent folds --------------------------------------
 def test_a_run_folds_the_whole_log_and_leaves_no_lag() -> None:
     store = orders_store()
-    runner = ProjectionRunner(store, batch_size=50)
+    runner = ProjectionRunner(store, views.ORDER_VIEWS, batch_size=50)
 
     folded = runner.run()
 
@@ -77,7 +82,7 @@ def test_a_run_folds_the_whole_log_and_leaves_no_lag() -> None:
 
 def test_the_order_summary_agrees_with_the_domains_own_fold_of_every_order() -> None:
     store = orders_store()
-    runner = ProjectionRunner(store, batch_size=37)
+    runner = ProjectionRunner(store, views.ORDER_VIEWS, batch_size=37)
     runner.run()
 
     expected = all_states(store, "orders")[
@@ -90,7 +95,7 @@ def test_the_order_summary_agrees_with_the_domains_own_fold_of_every_order() -> 
 
 def test_the_revenue_report_adds_up_every_payment_and_refund_per_utc_day() -> None:
     store = orders_store()
-    ProjectionRunner(store, batch_size=29).run()
+    ProjectionRunner(store, views.ORDER_VIEWS, batch_size=29).run()
     expected = {}
     for event in store.read_all(event_types=["PaymentCharged", "PaymentRefunded"]):
         day = event.timestamp.date()
@@ -113,7 +118,7 @@ def test_the_revenue_report_adds_up_every_payment_and_refund_per_utc_day() -> No
 
 def test_the_shipping_manifest_lists_exactly_the_orders_waiting_for_pickup() -> None:
     store = orders_store(80, seed=9)
-    runner = ProjectionRunner(store, batch_size=41)
+    runner = ProjectionRunner(store, views.ORDER_VIEWS, batch_size=41)
     runner.run(until=store.info()["events"] // 2)  # mid-way, many shipments are booked
     upto = runner.checkpoint("shipping_manifest")
     events = store.read_all(limit=upto)
@@ -132,7 +137,7 @@ def test_the_shipping_manifest_lists_exactly_the_orders_waiting_for_pickup() -> 
 def test_the_read_models_ignore_events_of_other_domains() -> None:
     store = orders_store()
     store.append("account-1", [bank.AccountOpened("Ada")], expected_version=0)
-    runner = ProjectionRunner(store)
+    runner = ProjectionRunner(store, views.ORDER_VIEWS)
 
     runner.run()
 
@@ -142,7 +147,7 @@ def test_the_read_models_ignore_events_of_other_domains() -> None:
 
 def test_the_dashboard_query_for_one_customer_returns_only_that_customers_orders() -> None:
     store = orders_store()
-    ProjectionRunner(store).run()
+    ProjectionRunner(store, views.ORDER_VIEWS).run()
     everyone = views.order_summary(store.connection)
     customer = everyone["customer_id"].iloc[0]
 
@@ -163,9 +168,10 @@ def test_stopping_anywhere_and_resuming_gives_what_a_rebuild_gives(
     batch_size: int, split: float, seed: int
 ) -> None:
     with orders_store(30, seed) as store:
-        runner = ProjectionRunner(store, batch_size=batch_size)
+        runner = ProjectionRunner(store, views.ORDER_VIEWS, batch_size=batch_size)
         runner.run(until=int(split * store.info()["events"]))
-        resumed = ProjectionRunner(store, batch_size=batch_size)  # as after a restart
+        # as after a restart
+        resumed = ProjectionRunner(store, views.ORDER_VIEWS, batch_size=batch_size)
         resumed.run()
 
         incremental = read_models(resumed)
@@ -180,9 +186,9 @@ def test_a_restart_from_a_file_resumes_at_the_stored_checkpoint(tmp_path: Path) 
     path = tmp_path / "orders.duckdb"
     with EventStore(path) as store:
         store.load_parquet(data_file("orders.parquet"))
-        ProjectionRunner(store).run(until=1000)
+        ProjectionRunner(store, views.ORDER_VIEWS).run(until=1000)
     with EventStore(path) as store:
-        runner = ProjectionRunner(store)
+        runner = ProjectionRunner(store, views.ORDER_VIEWS)
 
         assert {name: 1000 for name in NAMES} == runner.checkpoints()
         assert store.info()["events"] - 1000 == runner.run()
@@ -191,7 +197,7 @@ def test_a_restart_from_a_file_resumes_at_the_stored_checkpoint(tmp_path: Path) 
 
 def test_rebuilding_one_projection_leaves_the_others_and_their_checkpoints_alone() -> None:
     store = orders_store()
-    runner = ProjectionRunner(store)
+    runner = ProjectionRunner(store, views.ORDER_VIEWS)
     runner.run(until=100)
     store.connection.execute("DELETE FROM revenue_by_day")  # damage one read model
     untouched = runner.frame("order_summary")
@@ -205,7 +211,7 @@ def test_rebuilding_one_projection_leaves_the_others_and_their_checkpoints_alone
 
 def test_lag_is_the_head_position_minus_each_checkpoint() -> None:
     store = orders_store()
-    runner = ProjectionRunner(store)
+    runner = ProjectionRunner(store, views.ORDER_VIEWS)
     runner.run(until=70)
     runner.rebuild("shipping_manifest", until=20)
 
@@ -224,8 +230,8 @@ class CrashingProjection(SqlProjection):
 
     crash: Callable[[], bool] = lambda: True
 
-    def apply(self, con: duckdb.DuckDBPyConnection, source: str, after: int, upto: int) -> None:
-        super().apply(con, source, after, upto)
+    def apply(self, con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
+        super().apply(con, batch)
         if self.crash():
             raise RuntimeError("the process died before the commit")
 
@@ -239,7 +245,7 @@ def test_a_crash_after_applying_and_before_the_commit_changes_neither_table_nor_
     None
 ):
     store = orders_store()
-    ProjectionRunner(store).run(until=50)
+    ProjectionRunner(store, views.ORDER_VIEWS).run(until=50)
     runner = ProjectionRunner(
         store, [views.ORDER_SUMMARY, crashing(views.SHIPPING_MANIFEST, lambda: True)]
     )
@@ -304,7 +310,7 @@ def test_a_python_projection_that_crashes_mid_batch_keeps_only_committed_rows() 
 # -- pushed delivery ---------------------------------------------------------------------------
 def test_a_pushed_duplicate_is_skipped_and_counted() -> None:
     store = orders_store()
-    runner = ProjectionRunner(store)
+    runner = ProjectionRunner(store, views.ORDER_VIEWS)
     first, second = store.read_all(limit=2)
     runner.handle(first)
     runner.handle(second)
@@ -319,20 +325,20 @@ def test_a_pushed_duplicate_is_skipped_and_counted() -> None:
 
 def test_a_pushed_event_past_a_gap_folds_the_missing_positions_from_the_store_first() -> None:
     store = orders_store()
-    runner = ProjectionRunner(store)
+    runner = ProjectionRunner(store, views.ORDER_VIEWS)
     tenth = store.read_all(after=9, limit=1)[0]
 
     runner.handle(tenth)
 
     assert {name: 10 for name in NAMES} == runner.checkpoints()
-    reference = ProjectionRunner(orders_store(), batch_size=1)
+    reference = ProjectionRunner(orders_store(), views.ORDER_VIEWS, batch_size=1)
     reference.run(until=10)
     assert_same_read_models(read_models(reference), read_models(runner))
 
 
 def test_a_pushed_event_the_store_does_not_hold_is_refused_and_changes_nothing() -> None:
     store = orders_store()
-    runner = ProjectionRunner(store)
+    runner = ProjectionRunner(store, views.ORDER_VIEWS)
     last = store.read_all()[-1]
     ghost = Event(**{**last.__dict__, "position": last.position + 5})
 
@@ -388,7 +394,7 @@ def test_after_duplicates_reordering_and_crashes_every_projection_equals_a_rebui
 
 # -- bad input -------------------------------------------------------------------------------
 def test_an_unknown_projection_name_is_refused_with_the_names_it_keeps() -> None:
-    runner = ProjectionRunner(EventStore())
+    runner = ProjectionRunner(EventStore(), views.ORDER_VIEWS)
 
     with pytest.raises(UnknownProjection, match="'revenue'.*order_summary"):
         runner.rebuild("revenue")
@@ -397,7 +403,7 @@ def test_an_unknown_projection_name_is_refused_with_the_names_it_keeps() -> None
 @pytest.mark.parametrize("batch_size", [0, -3, 1.5, True])
 def test_a_batch_size_that_is_not_a_positive_whole_number_is_refused(batch_size: object) -> None:
     with pytest.raises(InvalidArgument, match=f"batch_size .* got {batch_size!r}"):
-        ProjectionRunner(EventStore(), batch_size=batch_size)  # type: ignore[arg-type]
+        ProjectionRunner(EventStore(), views.ORDER_VIEWS, batch_size=batch_size)  # type: ignore[arg-type]
 
 
 def test_two_projections_with_one_name_are_refused() -> None:
@@ -408,7 +414,7 @@ def test_two_projections_with_one_name_are_refused() -> None:
 @pytest.mark.parametrize("until", [-1, 2.5, "10"])
 def test_a_bad_until_is_refused_and_nothing_is_folded(until: object) -> None:
     store = orders_store()
-    runner = ProjectionRunner(store)
+    runner = ProjectionRunner(store, views.ORDER_VIEWS)
 
     with pytest.raises(InvalidArgument, match="until must be a position"):
         runner.run(until=until)  # type: ignore[arg-type]
@@ -418,9 +424,77 @@ def test_a_bad_until_is_refused_and_nothing_is_folded(until: object) -> None:
 
 def test_handle_refuses_what_is_not_an_event() -> None:
     with pytest.raises(InvalidArgument, match="got dict"):
-        ProjectionRunner(EventStore()).handle({"position": 1})  # type: ignore[arg-type]
+        ProjectionRunner(EventStore(), views.ORDER_VIEWS).handle({"position": 1})  # type: ignore[arg-type]
 
 
 def test_a_projection_reads_events_only_from_the_known_sources() -> None:
+    batch = Batch("users; DROP TABLE event_store", 0, 1, frozenset({"OrderPlaced"}), list)
     with reproducible_store() as store, pytest.raises(InvalidArgument, match="source must be"):
-        views.ORDER_SUMMARY.apply(store.connection, "users; DROP TABLE event_store", 0, 1)
+        views.ORDER_SUMMARY.apply(store.connection, batch)
+
+
+# -- the protocol: any read model that keeps it -----------------------------------------------
+class EventCounts:
+    """Neither SQL nor a PythonProjection: per event type, how many, in its own table."""
+
+    name = "event_counts"
+
+    def __init__(self, event_types: set[str]) -> None:
+        self.event_types = frozenset(event_types)
+        self.batches: list[tuple[int, int]] = []
+
+    def open(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS event_counts "
+            "(event_type VARCHAR PRIMARY KEY, n INTEGER NOT NULL)"
+        )
+
+    def apply(self, con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
+        self.batches.append((batch.after, batch.upto))
+        for event in batch.events():
+            con.execute(
+                "INSERT INTO event_counts VALUES (?, 1) "
+                "ON CONFLICT (event_type) DO UPDATE SET n = n + 1",
+                [event.event_type],
+            )
+
+    def reset(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("DELETE FROM event_counts")
+
+    def frame(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        return con.execute("SELECT * FROM event_counts ORDER BY event_type").df()
+
+
+def test_the_runner_drives_a_projection_through_the_protocol_alone() -> None:
+    store = orders_store()
+    types = {"OrderPlaced", "PaymentCharged"}
+    first = EventCounts(types)
+    ProjectionRunner(store, [first], batch_size=25).run(until=40)
+    restarted = EventCounts(types)  # as after a restart: resumes from the checkpoint
+    runner = ProjectionRunner(store, [views.ORDER_SUMMARY, restarted], batch_size=25)
+
+    runner.run()
+
+    head = runner.head()
+    expected = store.sql(
+        "SELECT event_type, count(*) AS n FROM event_store "
+        "WHERE event_type IN ('OrderPlaced', 'PaymentCharged') GROUP BY 1 ORDER BY 1"
+    )
+    pd.testing.assert_frame_equal(expected, runner.frame("event_counts"), check_dtype=False)
+    ranges = first.batches + restarted.batches
+    # order_summary starts at 0, so batches end at 25, 50, ...; event_counts resumes at 40
+    assert [(0, 25), (25, 40), (40, 50), (50, 75)] == ranges[:4]
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+    assert head == ranges[-1][1] == runner.checkpoint("event_counts")
+
+
+def test_a_rebuild_resets_a_protocol_projection_and_replays_it_to_the_same_rows() -> None:
+    store = orders_store()
+    runner = ProjectionRunner(store, [EventCounts({"OrderPlaced", "OrderShipped"})])
+    runner.run()
+    before = runner.frame("event_counts")
+
+    runner.rebuild("event_counts")
+
+    pd.testing.assert_frame_equal(before, runner.frame("event_counts"))
+    assert set(before["event_type"]) == {"OrderPlaced", "OrderShipped"}

@@ -43,3 +43,24 @@ def test_the_delay_plot_has_one_pair_of_bars_per_delivery_mode() -> None:
 
     assert 4 == len(ax.patches)
     assert ["push", "poll every 1 s"] == [t.get_text() for t in ax.get_xticklabels()]
+
+
+def test_the_lag_plot_has_a_seconds_behind_axis_and_takes_its_title() -> None:
+    lag = c.lag_over_time(c.simulate(c.Workload(duration=30), seed=1))
+
+    ax = plots.lag_over_time(lag, title="calm traffic")
+
+    (seconds,) = [other for other in ax.figure.axes if other is not ax]
+    assert lag["seconds_behind"].tolist() == list(seconds.lines[0].get_ydata())
+    assert "seconds behind" in seconds.get_ylabel() and "calm traffic" == ax.get_title()
+
+
+def test_the_lag_comparison_draws_every_workload_on_one_seconds_scale() -> None:
+    calm = c.lag_over_time(c.simulate(c.Workload(duration=20), seed=1))
+    busy = c.lag_over_time(c.simulate(c.Workload(write_rate=40, duration=20), seed=1))
+
+    ax = plots.lag_comparison({"calm": calm, "busy": busy}, title="two workloads")
+
+    assert 2 == len(ax.lines) and "seconds" in ax.get_ylabel()
+    assert busy["seconds_behind"].tolist() == list(ax.lines[1].get_ydata())
+    assert ["calm", "busy"] == [t.get_text() for t in ax.get_legend().get_texts()]

@@ -52,8 +52,8 @@ PASS_THROUGH = {
     ("postgres_bulk.py", "first_row"),  # called with fixed aggregate queries only
     # A SqlProjection runs the SQL its author wrote in code (order_views' constants); the
     # one name spliced in, the events table, is checked against the constant SOURCES.
-    ("order_views.py", "create"),
-    ("order_views.py", "clear"),
+    ("order_views.py", "open"),
+    ("order_views.py", "reset"),
     ("order_views.py", "apply"),
     ("order_views.py", "frame"),
     # The loader runs the SQL load checks the store was handed in code (eventsim.sql's
