@@ -79,7 +79,7 @@ def test_reads_switch_to_the_event_store_only_when_both_models_agree(tmp_path: P
     reads = parallel.AccountReads(table, store)
     table.handle("account-1", bank.Deposit(Decimal("1")))
 
-    with pytest.raises(InvalidArgument, match="1 accounts differ, first 'account-1'"):
+    with pytest.raises(InvalidArgument, match="accounts differing: 1, first 'account-1'"):
         reads.switch_to_events()
     parallel.handle_event_sourced(store, "account-1", bank.Deposit(Decimal("1")))
     reads.switch_to_events()
