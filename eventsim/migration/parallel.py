@@ -133,7 +133,8 @@ class AccountReads:
         differing = mismatches(self.table.rows, all_states(self.store, "bank"))
         if differing:
             raise InvalidArgument(
-                f"cannot switch reads: accounts differing: {len(differing)}, first {differing[0]!r}; "
-                "find the write that reached only one model and replay it to the other"
+                f"cannot switch reads: accounts differing: {len(differing)}, "
+                f"first {differing[0]!r}; find the write that reached only one model "
+                "and replay it to the other"
             )
         self.source = "events"
