@@ -13,6 +13,7 @@ from eventsim.plots.audit import causation_graph
 from eventsim.plots.balances import balance_history, balances_over_time, month_end_balances
 from eventsim.plots.consistency import delay_by_delivery, lag_over_time, stale_read_probability
 from eventsim.plots.delivery import delivery_outcomes, double_charges, producer_latency
+from eventsim.plots.migration import lost_history
 from eventsim.plots.patterns import pattern_pushes
 from eventsim.plots.sagas import SAGA_KINDS, SAGA_OUTCOME, saga_timeline
 from eventsim.plots.snapshots import replay_cost, snapshot_tradeoff, upcast_vs_copy
@@ -34,6 +35,7 @@ __all__ = [
     "double_charges",
     "hot_and_archived",
     "lag_over_time",
+    "lost_history",
     "month_end_balances",
     "new_axes",
     "pattern_pushes",
