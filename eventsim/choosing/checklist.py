@@ -34,6 +34,7 @@ COURSE = (
     "10_schema_evolution.ipynb",
     "11_storage_archiving.ipynb",
     "12_audit_trail.ipynb",
+    "14_capstone_migration.ipynb",
 )
 """The notebooks that reasons, costs and best practices link to (file names)."""
 
@@ -50,11 +51,27 @@ class Effect:
 
 @dataclass(frozen=True)
 class Question:
-    """One checklist question and the effects of answering it "yes"."""
+    """One checklist question, the effects of answering it "yes", and what a "yes" rules out.
+
+    A pattern in ``rules_out`` is never recommended while the answer is "yes", whatever
+    its score: no sum of other needs turns simple CRUD into an event-sourced system.
+    """
 
     key: str
     text: str
     effects: tuple[Effect, ...]
+    rules_out: frozenset[Pattern] = frozenset()
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """The plainer tool that meets a need when the pattern it would call for is not used."""
+
+    question: str
+    instead_of: Pattern
+    name: str
+    text: str
+    notebook: str
 
 
 @dataclass(frozen=True)
@@ -76,11 +93,16 @@ class BestPractice:
     notebook: str
 
 
-def _question(key: str, text: str, *effects: tuple[Pattern, int, str, str]) -> Question:
-    return Question(key, text, tuple(Effect(*effect) for effect in effects))
+def _question(
+    key: str,
+    text: str,
+    *effects: tuple[Pattern, int, str, str],
+    rules_out: frozenset[Pattern] = frozenset(),
+) -> Question:
+    return Question(key, text, tuple(Effect(*effect) for effect in effects), rules_out)
 
 
-N01, N02, N03, N04, N05, N06, N07, N08, N09, N10, N11, N12 = COURSE[1:]
+N01, N02, N03, N04, N05, N06, N07, N08, N09, N10, N11, N12, N14 = COURSE[1:]
 
 QUESTIONS: dict[str, Question] = {
     q.key: q
@@ -148,6 +170,7 @@ QUESTIONS: dict[str, Question] = {
             (EDA, -2, "with few components there is little to decouple", N01),
             (ES, -2, "one row per entity answers every question; a log only adds upkeep", N01),
             (CQRS, -2, "one model serves reads and writes alike; a second is only upkeep", N04),
+            rules_out=frozenset({ES}),
         ),
         _question(
             "team_new",
@@ -259,5 +282,35 @@ BEST_PRACTICES: tuple[BestPractice, ...] = (
     BestPractice("Version events from the first one; upcast old shapes on read.", N10),
     BestPractice("Plan retention and archiving; keep personal data erasable.", N11),
     BestPractice("Carry correlation and causation ids so any flow can be traced.", N12),
+    BestPractice(
+        "Migrate to event sourcing with genesis events, both models side by side until they agree.",
+        N14,
+    ),
 )
 """The course's best practices, each with the notebook that demonstrates it."""
+
+ALTERNATIVES: tuple[Alternative, ...] = (
+    Alternative(
+        "audit_required",
+        ES,
+        "an audit log (or CDC)",
+        "write who changed what, and when, to an append-only history table in the same "
+        "transaction as each change, or capture the changes from the database's own log (CDC)",
+        N12,
+    ),
+    Alternative(
+        "state_at_time",
+        ES,
+        "a history table",
+        "keep every version of a row with the time it became valid, and query it as of T",
+        N03,
+    ),
+    Alternative(
+        "read_heavy",
+        CQRS,
+        "a cache or a read replica",
+        "serve repeated reads from a cache or a replica of the one database",
+        N04,
+    ),
+)
+"""What to use for a need when the pattern it pushes toward is not recommended."""

@@ -1,10 +1,13 @@
 """Choosing a pattern: a yes/no checklist about a system, scored into EDA, ES and CQRS.
 
-The three patterns are independent, so each is scored on its own: every "yes" adds the
-weights of its effects (positive pushes toward a pattern, negative away), and a pattern is
-recommended when its score is above zero. With nothing ticked the answer is plain CRUD:
-each pattern has to be earned by a concrete need. Every reason and every cost links to the
-course notebook that demonstrates it (the checklist itself is in ``eventsim.choosing.checklist``).
+Each pattern answers a different question, so each is scored on its own: every "yes" adds
+the weights of its effects (positive pushes toward a pattern, negative away), and a pattern
+is recommended when its score is above zero and no "yes" rules it out (simple CRUD rules
+out event sourcing). With nothing ticked the answer is plain CRUD: each pattern has to be
+earned by a concrete need. A need whose pattern is not recommended gets the plainer tool
+that meets it (an audit duty without event sourcing: an audit log or CDC). Every reason
+and every cost links to the course notebook that demonstrates it (the checklist itself is
+in ``eventsim.choosing.checklist``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from itertools import product
 import pandas as pd
 
 from eventsim.choosing.checklist import (
+    ALTERNATIVES,
     BEST_PRACTICES,
     COSTS,
     COURSE,
@@ -23,6 +27,7 @@ from eventsim.choosing.checklist import (
     EDA,
     ES,
     QUESTIONS,
+    Alternative,
     BestPractice,
     Cost,
     Effect,
@@ -32,6 +37,7 @@ from eventsim.choosing.checklist import (
 from eventsim.errors import InvalidArgument
 
 __all__ = [
+    "ALTERNATIVES",
     "BEST_PRACTICES",
     "COSTS",
     "COURSE",
@@ -39,6 +45,7 @@ __all__ = [
     "EDA",
     "ES",
     "QUESTIONS",
+    "Alternative",
     "BestPractice",
     "Cost",
     "Effect",
@@ -50,6 +57,7 @@ __all__ = [
     "every_checklist",
     "explain",
     "recommend",
+    "ruled_out_by",
     "weights",
 ]
 
@@ -67,24 +75,30 @@ class Reason:
 
 @dataclass(frozen=True)
 class Recommendation:
-    """The patterns to use, each pattern's score, the reasons and the costs taken on."""
+    """The patterns to use, each pattern's score, the reasons, the costs taken on, and the
+    plainer tools that meet the needs the chosen patterns leave open."""
 
     patterns: frozenset[Pattern]
     scores: dict[Pattern, int]
     reasons: tuple[Reason, ...]
     warnings: tuple[Cost, ...]
+    alternatives: tuple[Alternative, ...] = ()
+    ruled_out: frozenset[Pattern] = frozenset()
 
     @property
     def verdict(self) -> str:
         """The recommendation in words, e.g. "EDA + CQRS" or "plain CRUD (none of the three)"."""
         chosen = [pattern.value for pattern in Pattern if pattern in self.patterns]
         if not chosen:
-            return "plain CRUD (none of the three)"
-        if len(chosen) == 1:
-            return f"{chosen[0]} alone"
-        if len(chosen) == len(Pattern):
-            return "all three: " + " + ".join(chosen)
-        return " + ".join(chosen)
+            words = "plain CRUD (none of the three)"
+        elif len(chosen) == 1:
+            words = f"{chosen[0]} alone"
+        elif len(chosen) == len(Pattern):
+            words = "all three: " + " + ".join(chosen)
+        else:
+            words = " + ".join(chosen)
+        extras = " and ".join(alternative.name for alternative in self.alternatives)
+        return f"{words}, with {extras}" if extras else words
 
 
 def _valid_keys() -> str:
@@ -133,19 +147,31 @@ def recommend(answers: Mapping[str, bool]) -> Recommendation:
         if effect.pattern is pattern
     )
     scores = {p: sum(r.weight for r in reasons if r.pattern is p) for p in Pattern}
-    chosen = frozenset(pattern for pattern, score in scores.items() if score > 0)
+    ruled_out = {p for key, q in QUESTIONS.items() if answers.get(key, False) for p in q.rules_out}
+    chosen = frozenset(p for p, score in scores.items() if score > 0 and p not in ruled_out)
     warnings = tuple(
         cost
         for cost in COSTS
         if cost.patterns & chosen and (cost.question is None or answers.get(cost.question))
     )
-    return Recommendation(chosen, scores, reasons, warnings)
+    alternatives = tuple(
+        alt
+        for alt in ALTERNATIVES
+        if answers.get(alt.question, False) and alt.instead_of not in chosen
+    )
+    return Recommendation(chosen, scores, reasons, warnings, alternatives, frozenset(ruled_out))
+
+
+def ruled_out_by(pattern: Pattern) -> str:
+    """The questions whose "yes" rules the pattern out, joined with "or"."""
+    return " or ".join(key for key, q in QUESTIONS.items() if pattern in q.rules_out)
 
 
 def explain(rec: Recommendation) -> str:
     """The recommendation as text: verdict, scores, reasons and costs with their notebooks."""
     scores = ", ".join(f"{pattern.value} {rec.scores[pattern]:+d}" for pattern in Pattern)
     lines = [f"Recommendation: {rec.verdict}", f"  scores: {scores} (above 0 = use it)"]
+    lines += [f"  {p.value} is ruled out by a yes to {ruled_out_by(p)}" for p in rec.ruled_out]
     lines.append("Why:" if rec.reasons else "Why: no answer calls for any of the three")
     lines += [
         f"  {r.pattern.value} {r.weight:+d} ({r.question}): {r.why}  -> {r.notebook}"
@@ -154,6 +180,12 @@ def explain(rec: Recommendation) -> str:
     if rec.warnings:
         lines.append("Costs you take on:")
         lines += [f"  {c.topic}: {c.text}  -> {c.notebook}" for c in rec.warnings]
+    if rec.alternatives:
+        lines.append("Instead of a pattern:")
+        lines += [
+            f"  {a.name} ({a.question}, not {a.instead_of.value}): {a.text}  -> {a.notebook}"
+            for a in rec.alternatives
+        ]
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from eventsim.plots.consistency import (
     stale_read_probability,
 )
 from eventsim.plots.delivery import delivery_outcomes, double_charges, producer_latency
+from eventsim.plots.migration import lost_history
 from eventsim.plots.patterns import pattern_pushes
 from eventsim.plots.sagas import SAGA_KINDS, SAGA_OUTCOME, saga_timeline
 from eventsim.plots.snapshots import replay_cost, snapshot_tradeoff, upcast_vs_copy
@@ -40,6 +41,7 @@ __all__ = [
     "hot_and_archived",
     "lag_comparison",
     "lag_over_time",
+    "lost_history",
     "month_end_balances",
     "new_axes",
     "pattern_pushes",

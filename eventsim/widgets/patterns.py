@@ -11,8 +11,10 @@ from eventsim.choosing import patterns
 
 
 def _link(notebook: str) -> str:
+    # No target="_blank": JupyterLab opens a relative notebook link in a tab of the same
+    # lab, while a new browser window would start a second JupyterLab.
     name = html.escape(notebook)
-    return f'<a href="{name}" target="_blank">{html.escape(notebook.removesuffix(".ipynb"))}</a>'
+    return f'<a href="{name}">{html.escape(notebook.removesuffix(".ipynb"))}</a>'
 
 
 def render_recommendation(rec: patterns.Recommendation) -> str:
@@ -25,6 +27,12 @@ def render_recommendation(rec: patterns.Recommendation) -> str:
     parts = [
         f"<h4>Recommendation: {html.escape(rec.verdict)}</h4>",
         f"<p>Scores: {html.escape(scores)} (a pattern is used when its score is above 0)</p>",
+    ]
+    parts += [
+        f"<p>{html.escape(p.value)} is ruled out by a yes to "
+        f"{html.escape(patterns.ruled_out_by(p))}.</p>"
+        for p in patterns.Pattern
+        if p in rec.ruled_out
     ]
     if not rec.reasons:
         parts.append("<p>No answer calls for any of the three: one model, one database.</p>")
@@ -42,6 +50,13 @@ def render_recommendation(rec: patterns.Recommendation) -> str:
             for c in rec.warnings
         ]
         parts += ["<p><b>Costs you take on</b></p>", "<ul>", *costs, "</ul>"]
+    if rec.alternatives:
+        plainer = [
+            f"<li><b>{html.escape(a.name)}</b> for <code>{html.escape(a.question)}</code>: "
+            f"{html.escape(a.text)} ({_link(a.notebook)})</li>"
+            for a in rec.alternatives
+        ]
+        parts += ["<p><b>Instead of a pattern</b></p>", "<ul>", *plainer, "</ul>"]
     return "\n".join(["<div>", *parts, "</div>"])
 
 

@@ -49,8 +49,31 @@ def test_a_bank_ledger_with_an_audit_duty_uses_all_three() -> None:
     assert {EDA: 2, ES: 6, CQRS: 3} == rec.scores
 
 
-def test_a_blog_stays_plain_crud_even_though_reads_outnumber_writes() -> None:
-    assert frozenset() == chosen("simple_crud", "read_heavy")
+def test_a_blog_stays_plain_crud_with_a_cache_even_though_reads_outnumber_writes() -> None:
+    rec = patterns.recommend(patterns.checklist("simple_crud", "read_heavy"))
+
+    assert frozenset() == rec.patterns
+    assert "plain CRUD (none of the three), with a cache or a read replica" == rec.verdict
+
+
+def test_a_blog_with_an_audit_duty_gets_an_audit_log_not_event_sourcing() -> None:
+    rec = patterns.recommend(patterns.checklist("simple_crud", "read_heavy", "audit_required"))
+
+    assert frozenset() == rec.patterns
+    assert rec.scores[ES] > 0  # the audit duty outweighs the push away; the rule still holds
+    assert frozenset({ES}) == rec.ruled_out
+    assert ["an audit log (or CDC)", "a cache or a read replica"] == [
+        a.name for a in rec.alternatives
+    ]
+
+
+def test_simple_crud_with_every_history_need_still_keeps_one_model() -> None:
+    rec = patterns.recommend(
+        patterns.checklist("simple_crud", "audit_required", "state_at_time", "rebuild_from_history")
+    )
+
+    assert ES not in rec.patterns
+    assert {"audit_required", "state_at_time"} == {a.question for a in rec.alternatives}
 
 
 def test_an_order_pipeline_without_an_audit_duty_uses_eda_and_cqrs() -> None:
@@ -71,7 +94,9 @@ def test_patient_records_in_one_application_use_event_sourcing_and_cqrs() -> Non
     assert frozenset({ES, CQRS}) == chosen("audit_required", "state_at_time", "many_read_shapes")
 
 
-def test_every_combination_of_the_three_is_reachable_because_they_are_independent() -> None:
+def test_the_checklist_can_recommend_each_combination_of_the_three() -> None:
+    # A property of the checklist (each pattern has its own reasons), not a proof that the
+    # patterns are independent: that argument is in what each one does (notebook 13).
     verdicts = {patterns.recommend(answers).patterns for answers in patterns.every_checklist()}
 
     assert 2 ** len(Pattern) == len(verdicts)
@@ -131,8 +156,26 @@ def test_a_pattern_is_recommended_exactly_when_its_score_is_above_zero(
     rec = patterns.recommend(answers)
 
     expected = {p: sum(push(k, p) for k, yes in answers.items() if yes) for p in Pattern}
+    ruled_out = {p for k, yes in answers.items() if yes for p in patterns.QUESTIONS[k].rules_out}
     assert expected == rec.scores
-    assert frozenset(p for p in Pattern if expected[p] > 0) == rec.patterns
+    assert frozenset(p for p in Pattern if expected[p] > 0) - ruled_out == rec.patterns
+
+
+@given(answer_sets)
+def test_simple_crud_never_gets_event_sourcing(answers: dict[str, bool]) -> None:
+    assert ES not in patterns.recommend(answers | {"simple_crud": True}).patterns
+
+
+@given(answer_sets)
+def test_a_need_gets_its_plainer_tool_exactly_when_its_pattern_is_not_chosen(
+    answers: dict[str, bool],
+) -> None:
+    rec = patterns.recommend(answers)
+
+    expected = [
+        a for a in patterns.ALTERNATIVES if answers[a.question] and a.instead_of not in rec.patterns
+    ]
+    assert expected == list(rec.alternatives)
 
 
 # -- reasons and costs -----------------------------------------------------------------------
@@ -204,6 +247,16 @@ def test_the_explanation_names_the_verdict_every_reason_and_every_cost() -> None
     for item in (*rec.reasons, *rec.warnings):
         assert item.notebook in text
     assert len(rec.reasons) + len(rec.warnings) + 4 == len(text.splitlines())
+
+
+def test_the_explanation_names_what_is_ruled_out_and_the_plainer_tools() -> None:
+    rec = patterns.recommend(patterns.checklist("simple_crud", "audit_required"))
+
+    text = patterns.explain(rec)
+
+    assert "event sourcing is ruled out by a yes to simple_crud" in text
+    assert "Instead of a pattern:\n  an audit log (or CDC) (audit_required, not event" in text
+    assert rec.alternatives[0].notebook in text
 
 
 def test_the_explanation_of_plain_crud_says_no_answer_calls_for_a_pattern() -> None:

@@ -52,3 +52,14 @@ def test_the_chart_is_titled_and_labelled_and_drawn_on_the_axes_given() -> None:
     assert "pattern" == ax.get_ylabel()
     assert "score" in ax.get_title()
     assert ["+1", "-1"] == [text.get_text() for text in ax.texts]
+
+
+def test_a_ruled_out_cell_is_framed_and_the_label_says_what_a_frame_means() -> None:
+    table = pd.DataFrame({"A": [1, -1], "B": [0, 2]}, index=["q1", "q2"])
+
+    ax = plots.pattern_pushes(table, ruled_out=[("q2", "A")])
+
+    (frame,) = ax.patches
+    assert (0.55, -0.45) == frame.get_xy()  # column q2, row A
+    assert "rules the pattern out" in ax.get_xlabel()
+    assert ["+1", "-1", "+2"] == [text.get_text() for text in ax.texts]

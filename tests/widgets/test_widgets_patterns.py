@@ -53,6 +53,22 @@ def test_reasons_for_and_against_are_marked_with_up_and_down_arrows() -> None:
     assert ["&#9650;" if up else "&#9660;" for up in pushes] == arrows
 
 
+def test_a_ruled_out_pattern_and_each_plainer_tool_are_shown_with_its_link() -> None:
+    rec = patterns.recommend(patterns.checklist("simple_crud", "audit_required"))
+
+    markup = widgets.render_recommendation(rec)
+
+    assert "event sourcing is ruled out by a yes to simple_crud" in markup
+    assert "<b>an audit log (or CDC)</b> for <code>audit_required</code>" in markup
+    assert rec.alternatives[0].notebook in links(markup)
+
+
+def test_links_open_in_the_same_lab_not_a_new_window() -> None:
+    markup = widgets.render_recommendation(patterns.recommend({"audit_required": True}))
+
+    assert "<a href=" in markup and "target=" not in markup
+
+
 def test_plain_crud_is_rendered_with_no_reasons_and_no_costs() -> None:
     markup = widgets.render_recommendation(patterns.recommend({}))
 
