@@ -50,6 +50,11 @@ PASS_THROUGH = {
     ("duckdb_store.py", "sql"),  # runs the caller's own query, adds no text
     ("postgres_store.py", "sql"),  # the same on PostgreSQL
     ("postgres_bulk.py", "first_row"),  # called with fixed aggregate queries only
+    # A database name checked against a strict pattern, then quoted by psycopg.sql.Identifier.
+    ("services.py", "fresh_postgres_database"),
+    # Table and column names read from the database's own catalog, never from a caller;
+    # the searched text is a parameter.
+    ("shredding.py", "tables_holding"),
     # A SqlProjection runs the SQL its author wrote in code (order_views' constants); the
     # one name spliced in, the events table, is checked against the constant SOURCES.
     ("order_views.py", "open"),
