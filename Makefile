@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 WHEELHOUSE ?= wheelhouse
 PIP_SOURCE := $(if $(PIP_OFFLINE),--no-index --find-links $(WHEELHOUSE))
 
-.PHONY: help setup lab services services-stop test test-fast lint typecheck format data lock exercises wheelhouse clean bench bench-smoke
+.PHONY: help setup lab services services-stop test test-fast lint typecheck format data lock exercises wheelhouse clean bench bench-smoke bench-postgres
 
 help:
 	@echo "make lab        start JupyterLab on notebooks/ (sets up $(VENV) first)"
@@ -21,6 +21,7 @@ help:
 	@echo "make exercises  regenerate the learner notebooks from the solved ones"
 	@echo "make wheelhouse download every pinned package into wheelhouse/ for offline classes"
 	@echo "make bench      benchmark against the peers (SIZE=1M by default; SIZE=10M for the full run)"
+	@echo "make bench-postgres  the PostgreSQL backend against eventsourcing's, same server"
 
 # The venv is rebuilt when the pinned lock or the project metadata change.
 $(STAMP): requirements.lock pyproject.toml
@@ -74,6 +75,9 @@ bench: setup
 
 bench-smoke: setup
 	$(PY) -m pytest -q tests/test_benchmarks.py
+
+bench-postgres: setup
+	$(PY) -m benchmarks.postgres
 
 exercises: setup
 	$(PY) tools/make_exercises.py

@@ -72,3 +72,18 @@ def test_sizes_read_like_the_make_option() -> None:
 def test_every_workload_has_a_unique_name() -> None:
     names = [name for name, _ in WORKLOADS]
     assert len(set(names)) == len(names)
+
+
+@pytest.mark.slow
+def test_the_postgres_benchmark_measures_both_stores_on_the_same_server() -> None:
+    from benchmarks import postgres
+
+    rows = postgres.run(repeats=1)
+
+    assert [
+        "single-event appends, one transaction each",
+        "batched appends, 1,000 per batch",
+        "load one aggregate of 10,000 events to its state",
+        "read every event of the store",
+    ] == [row[0] for row in rows]
+    assert all(ours and theirs and ratio > 0 for _, ours, theirs, ratio, _ in rows)
