@@ -17,15 +17,26 @@ import pytest
 from eventsim import services
 from eventsim.store.postgres_store import PostgresEventStore
 
+_RUNNING_AT_START: dict[str, bool] = {}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _RUNNING_AT_START.update(postgres=services.postgres_running(), nats=services.nats_running())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Servers this run started (fixtures, notebook 15, the README example) stop at its
+    end; a server that was running before (``make services``) stays up."""
+    if not _RUNNING_AT_START.get("nats", True):
+        services.stop_nats()
+    if not _RUNNING_AT_START.get("postgres", True):
+        services.stop_postgres()
+
 
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
+def postgres_server() -> str:
     """The URL of a running server's ``postgres`` database."""
-    was_running = services.postgres_running()
-    url = services.postgres_url()
-    yield url
-    if not was_running:
-        services.stop_postgres()
+    return services.postgres_url()
 
 
 @pytest.fixture(scope="session")
@@ -55,10 +66,6 @@ def postgres_database(postgres_run_database: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def nats_server() -> Iterator[str]:
+def nats_server() -> str:
     """The URL of a running NATS server with JetStream."""
-    was_running = services.nats_running()
-    url = services.nats_url()
-    yield url
-    if not was_running:
-        services.stop_nats()
+    return services.nats_url()
