@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from eventsim import plots
 from eventsim.cqrs import consistency
-from eventsim.widgets.figures import png_output, text_output
+from eventsim.widgets.figures import paragraph_output, png_output
 
 
 def lag_explorer_view(
@@ -46,11 +46,12 @@ def lag_explorer_view(
 
 def lag_explorer(*, seed: int = 42) -> ipywidgets.VBox:
     """Sliders for the write rate and the handler cost; the lag plot and stale reads follow."""
-    rate = ipywidgets.FloatSlider(
-        value=20, min=1, max=60, step=1, description="writes/s", continuous_update=False
+    # Whole steps on integer sliders: the readout shows "20", not "20.00".
+    rate = ipywidgets.IntSlider(
+        value=20, min=1, max=60, description="writes/s", continuous_update=False
     )
-    cost = ipywidgets.FloatSlider(
-        value=30, min=1, max=60, step=1, description="cost (ms)", continuous_update=False
+    cost = ipywidgets.IntSlider(
+        value=30, min=1, max=60, description="cost (ms)", continuous_update=False
     )
     output = ipywidgets.Output()
 
@@ -58,7 +59,8 @@ def lag_explorer(*, seed: int = 42) -> ipywidgets.VBox:
         view = lag_explorer_view(rate.value, cost.value, seed=seed)
         figure = Figure(figsize=plots.FIGSIZE, layout="constrained")
         plots.lag_over_time(view["lag"], ax=figure.subplots())
-        output.outputs = (text_output(view["summary"]), png_output(figure, "<projection lag>"))
+        summary = paragraph_output(view["summary"])
+        output.outputs = (summary, png_output(figure, "<projection lag>"))
 
     rate.observe(show, names="value")
     cost.observe(show, names="value")
