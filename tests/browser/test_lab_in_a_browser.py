@@ -1,0 +1,196 @@
+"""The course as a learner sees it: JupyterLab in Chromium, the widgets moved, the prose read.
+
+One lab and one browser page serve every test here (tests/browser/conftest.py). Each widget
+test opens the solved notebook that builds the widget, runs it with "Run All", then moves
+the control the way a learner does and watches the widget's output change. Screenshots of
+what the tests saw are saved in pytest's temporary folder (``screenshots*``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Locator, Page, expect
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = "#jp-main-dock-panel .jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
+RUN_TIMEOUT_MS = 120_000
+
+
+def notebook_calling(call: str) -> tuple[str, int]:
+    """The solved notebook with a code cell calling ``call``, and that cell's index."""
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        for index, cell in enumerate(cells):
+            if cell["cell_type"] == "code" and call in "".join(cell["source"]):
+                return path.name, index
+    raise AssertionError(f"no notebook in notebooks/ calls {call}")
+
+
+def open_notebook(page: Page, name: str) -> Locator:
+    """Open ``name`` from the file browser and wait until its kernel is idle."""
+    page.locator("#filebrowser .jp-DirListing-itemText", has_text=name).dblclick()
+    page.locator(".lm-DockPanel-tabBar .lm-mod-current", has_text=name).wait_for()
+    page.locator(".jp-StatusBar-TextItem", has_text="| Idle").wait_for(timeout=RUN_TIMEOUT_MS)
+    return page.locator(NOTEBOOK)
+
+
+def run_all(page: Page, notebook: Locator) -> None:
+    """Run > Run All Cells, then wait until every code cell has run (or fail on a traceback)."""
+    page.locator("#jp-menu-panel .lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    prompts = f"{NOTEBOOK} .jp-CodeCell .jp-InputArea-prompt"
+    done = f"""() => {{
+      const tracebacks = [...document.querySelectorAll('{NOTEBOOK} .jp-OutputArea-output')]
+        .filter(o => o.textContent.includes('Traceback'));
+      if (tracebacks.length) return 'error: ' + tracebacks[0].textContent.slice(-600);
+      const prompts = [...document.querySelectorAll('{prompts}')].map(p => p.textContent);
+      return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p)) ? 'done' : false;
+    }}"""
+    outcome = page.wait_for_function(done, timeout=RUN_TIMEOUT_MS, polling=250).json_value()
+    assert "done" == outcome, f"Run All stopped: {outcome}"
+
+
+_ran: set[str] = set()
+
+
+def ran_notebook(page: Page, name: str) -> Locator:
+    """The notebook open in the lab after one Run All in this session."""
+    notebook = open_notebook(page, name)
+    if name not in _ran:
+        run_all(page, notebook)
+        _ran.add(name)
+    return notebook
+
+
+def widget_in(notebook: Locator, cell: int) -> Locator:
+    """The widget that the code cell at ``cell`` displays (its outermost box)."""
+    output = notebook.locator(".jp-Cell").nth(cell).locator(".jp-Cell-outputArea")
+    widget = output.locator(".jupyter-widgets").first
+    widget.wait_for()
+    assert "VBox(" not in output.inner_text(), "the widget shows as text, not as a control"
+    return widget
+
+
+def set_slider(slider: Locator, value: int) -> None:
+    """Type a value into the slider's readout, as a learner can, and press Enter."""
+    readout = slider.locator(".widget-readout")
+    readout.click()
+    readout.press("Control+a")
+    readout.type(str(value))
+    readout.press("Enter")
+
+
+def changes_to(element: Locator, before: str) -> str:
+    """Wait until the element's text differs from ``before`` (it may be redrawn); return it."""
+    expect(element).not_to_have_text(before)
+    return element.inner_text()
+
+
+def screenshot(element: Locator, folder: Path, name: str) -> None:
+    """Save the element as PNG, the window made tall enough to show all of it at once."""
+    page = element.page
+    size = page.viewport_size or {"width": 1280, "height": 900}
+    height = int(element.evaluate("e => e.getBoundingClientRect().height"))
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height + 300)})
+    try:
+        element.scroll_into_view_if_needed()
+        element.screenshot(path=folder / f"{name}.png")
+    finally:
+        page.set_viewport_size(size)
+
+
+def test_the_time_travel_slider_replays_the_account_to_the_chosen_version(
+    page: Page, screenshots: Path
+) -> None:
+    name, cell = notebook_calling("widgets.time_travel(")
+    notebook = ran_notebook(page, name)
+    widget = widget_in(notebook, cell)
+    slider = widget.locator(".widget-slider")
+    shown = widget.locator(".widget-output")
+    before = shown.inner_text()
+
+    set_slider(slider, 5)
+
+    after = changes_to(shown, before)
+    assert after.startswith("version 5 of "), after[:200]
+    screenshot(widget, screenshots, "time_travel")
+
+
+def test_the_lag_explorer_reads_out_whole_numbers_and_follows_its_sliders(
+    page: Page, screenshots: Path
+) -> None:
+    name, cell = notebook_calling("widgets.lag_explorer(")
+    notebook = ran_notebook(page, name)
+    widget = widget_in(notebook, cell)
+    rate, cost = widget.locator(".widget-slider").all()
+    summary = widget.locator(".widget-output p").first
+    before = summary.inner_text()
+
+    assert ["20", "30"] == [s.locator(".widget-readout").inner_text() for s in (rate, cost)]
+    set_slider(rate, 50)
+
+    assert changes_to(summary, before).startswith("50 writes/s x 30 ms"), before
+    screenshot(widget, screenshots, "lag_explorer")
+
+
+def test_the_lag_summary_wraps_between_words_in_a_narrow_window(
+    page: Page, screenshots: Path
+) -> None:
+    name, cell = notebook_calling("widgets.lag_explorer(")
+    notebook = ran_notebook(page, name)
+    summary = widget_in(notebook, cell).locator(".widget-output p").first
+    page.set_viewport_size({"width": 800, "height": 900})
+    try:
+        lines, broken = summary.evaluate(LINES_AND_BROKEN_WORDS)
+        screenshot(summary, screenshots, "lag_summary_narrow")
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+    assert lines > 1, "the summary should need two lines at this width"
+    assert [] == broken
+
+
+# Each word of the paragraph's text as a DOM range: a word cut across two lines has boxes
+# at two heights. Also how many lines the whole paragraph takes.
+LINES_AND_BROKEN_WORDS = """p => {
+  const text = p.firstChild, broken = [];
+  const range = document.createRange();
+  range.selectNodeContents(p);
+  const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+  for (const match of text.textContent.matchAll(/\\S+/g)) {
+    range.setStart(text, match.index);
+    range.setEnd(text, match.index + match[0].length);
+    const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+    if (tops.size > 1) broken.push(match[0]);
+  }
+  return [lines, broken];
+}"""
+
+
+def test_the_pattern_checklist_follows_its_ticks_and_opens_links_inside_the_lab(
+    page: Page, browser: BrowserContext, screenshots: Path
+) -> None:
+    name, cell = notebook_calling("widgets.pattern_checklist(")
+    notebook = ran_notebook(page, name)
+    widget = widget_in(notebook, cell)
+    boxes = widget.locator(".widget-checkbox input[type=checkbox]")
+    panel = widget.locator(".widget-output").first
+    before = panel.inner_text()
+    screenshot(widget, screenshots, "pattern_checklist")
+
+    assert boxes.count() > 5
+    boxes.nth(0).click()
+    assert before != changes_to(panel, before)
+
+    link = panel.locator("a").first
+    target = link.inner_text()
+    pages = len(browser.pages)
+    link.click()
+
+    page.locator(".lm-DockPanel-tabBar .lm-mod-current", has_text=target).wait_for()
+    assert pages == len(browser.pages), "the link opened another browser window"
