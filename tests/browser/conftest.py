@@ -118,14 +118,55 @@ def browser_executable() -> str:
     return chromium()
 
 
+# Two cells the markdown test needs to see rendered before it can trust what it finds:
+# maths meant as maths, and a Mermaid diagram. They come last: the lab renders in order.
+CONTROL_MATHS = "Maths on purpose: $x^2 + y^2$."
+CONTROL_MERMAID = "```mermaid\nflowchart LR\n  command --> decide --> events --> evolve\n```"
+MARKDOWN_NOTEBOOK = "markdown_of_the_course.ipynb"
+
+
 @pytest.fixture(scope="session")
-def lab(browser_executable: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+def course_markdown() -> list[tuple[str, str]]:
+    """Every distinct markdown cell of the course, as (notebook and cell, source), then the
+    two control cells; the lab serves them as one notebook, MARKDOWN_NOTEBOOK."""
+    cells: dict[str, str] = {}
+    notebooks = ROOT / "notebooks"
+    for path in sorted([*notebooks.glob("*.ipynb"), *notebooks.glob("exercises/*.ipynb")]):
+        for index, cell in enumerate(json.loads(path.read_text())["cells"]):
+            if cell["cell_type"] == "markdown":
+                where = f"{path.relative_to(notebooks)} cell {index}"
+                cells.setdefault("".join(cell["source"]), where)
+    return [
+        *((where, source) for source, where in cells.items()),
+        ("control", CONTROL_MATHS),
+        ("control", CONTROL_MERMAID),
+    ]
+
+
+def markdown_notebook(cells: list[tuple[str, str]]) -> str:
+    return json.dumps(
+        {
+            "cells": [{"cell_type": "markdown", "metadata": {}, "source": s} for _, s in cells],
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def lab(
+    browser_executable: str,
+    course_markdown: list[tuple[str, str]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Lab]:
     """A lab on a copy of notebooks/ (and a link to data/), stopped after the session."""
     home = tmp_path_factory.mktemp("lab")
     server_lab = Lab(home)
     server_lab.root.mkdir()
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
         shutil.copy(notebook, server_lab.root / notebook.name)
+    (server_lab.root / MARKDOWN_NOTEBOOK).write_text(markdown_notebook(course_markdown))
     (home / "data").symlink_to(ROOT / "data")
     server = server_lab.start()
     try:

@@ -9,6 +9,7 @@ what the tests saw are saved in pytest's temporary folder (``screenshots*``).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,63 @@ def test_the_pattern_checklist_follows_its_ticks_and_opens_links_inside_the_lab(
 
     page.locator(".lm-DockPanel-tabBar .lm-mod-current", has_text=target).wait_for()
     assert pages == len(browser.pages), "the link opened another browser window"
+
+
+MATHS = "mjx-container, .MathJax, .katex"
+MERMAID = ".jp-RenderedMermaid"
+
+
+@pytest.fixture(scope="module")
+def markdown_cells(page: Page, course_markdown: list[tuple[str, str]]) -> Locator:
+    """Every markdown cell of the course rendered by the lab, the two controls last."""
+    notebook = open_notebook(page, "markdown_of_the_course.ipynb")  # written by the lab fixture
+    cells = notebook.locator(".jp-MarkdownCell")
+    expect(cells).to_have_count(len(course_markdown))
+    # The lab renders cells in order: once the last ones are drawn, all are.
+    cells.nth(-2).locator(MATHS).first.wait_for()
+    cells.nth(-1).locator(f"{MERMAID} svg, {MERMAID} img").first.wait_for()
+    return cells
+
+
+def test_no_markdown_cell_is_read_as_maths(
+    markdown_cells: Locator, course_markdown: list[tuple[str, str]]
+) -> None:
+    # A pair of dollar signs in prose ("above $2,000 ... $500") is typeset as maths, garbled.
+    # MathJax runs on the rendered page, after Markdown has turned \$ and &#36; into $, so
+    # only a code span (which MathJax skips) or no sign at all keeps an amount as text.
+    found = markdown_cells.evaluate_all(GARBLED)
+
+    garbled = [
+        f"{course_markdown[i][0]}: ...{text}..." for i, text in enumerate(found[:-2]) if text
+    ]
+    assert [] == garbled, (
+        "prose typeset as maths: JupyterLab reads a pair of $ as maths even when written \\$ "
+        "or &#36;; put amounts in backticks (`$475`) or write them without the sign"
+    )
+    assert found[-2], "the control cell's maths was not typeset"
+
+
+# For each cell, the text around its first typeset maths ("" when it has none).
+GARBLED = f"""cells => cells.map(c => {{
+  const maths = c.querySelector('{MATHS}');
+  if (!maths) return '';
+  const around = maths.parentElement.textContent, at = around.indexOf(maths.textContent);
+  return around.slice(Math.max(0, at - 40), at + 40).replace(/\\s+/g, ' ');
+}})"""
+
+
+def test_every_mermaid_diagram_is_drawn(
+    markdown_cells: Locator, course_markdown: list[tuple[str, str]], screenshots: Path
+) -> None:
+    diagrams = markdown_cells.evaluate_all(
+        f"""cells => cells.map(c => [...c.querySelectorAll('{MERMAID}')].map(
+          d => !d.classList.contains('jp-mod-warning') && !!d.querySelector('svg, img')))"""
+    )
+    with_diagrams = [i for i, drawn in enumerate(diagrams) if drawn]
+    for i in with_diagrams:
+        where = re.sub(r"\W+", "_", course_markdown[i][0])
+        screenshot(markdown_cells.nth(i), screenshots, f"mermaid_{where}")
+
+    failed = [course_markdown[i][0] for i in with_diagrams if not all(diagrams[i])]
+    assert [] == failed, "a Mermaid diagram did not render: open the cell in the lab to see why"
+    assert len(course_markdown) - 1 in with_diagrams
