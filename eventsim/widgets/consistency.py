@@ -44,15 +44,23 @@ def lag_explorer_view(
     return view
 
 
+def _whole_number_slider(value: int, description: str) -> ipywidgets.FloatSlider:
+    """From 1 to 60 in whole steps, read out as "20" rather than the default "20.00"."""
+    return ipywidgets.FloatSlider(
+        value=value,
+        min=1,
+        max=60,
+        step=1,
+        readout_format=".0f",
+        description=description,
+        continuous_update=False,
+    )
+
+
 def lag_explorer(*, seed: int = 42) -> ipywidgets.VBox:
     """Sliders for the write rate and the handler cost; the lag plot and stale reads follow."""
-    # Whole steps on integer sliders: the readout shows "20", not "20.00".
-    rate = ipywidgets.IntSlider(
-        value=20, min=1, max=60, description="writes/s", continuous_update=False
-    )
-    cost = ipywidgets.IntSlider(
-        value=30, min=1, max=60, description="cost (ms)", continuous_update=False
-    )
+    rate = _whole_number_slider(20, "writes/s")
+    cost = _whole_number_slider(30, "cost (ms)")
     output = ipywidgets.Output()
 
     def show(_: object = None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipywidgets
 import pandas as pd
 
 from eventsim import widgets
@@ -41,9 +40,8 @@ def test_the_widget_shows_the_summary_of_its_slider_values() -> None:
 def test_the_sliders_move_in_whole_steps_and_read_out_whole_numbers() -> None:
     rate, cost = widgets.lag_explorer(seed=3).children[0].children
 
-    assert all(isinstance(slider, ipywidgets.IntSlider) for slider in (rate, cost))
-    assert ("d", "d") == (rate.readout_format, cost.readout_format)
-    assert (20, 30) == (rate.value, cost.value)
+    assert (1, 1) == (rate.step, cost.step)
+    assert ["20", "30"] == [format(s.value, s.readout_format) for s in (rate, cost)]
 
 
 def test_the_summary_is_a_paragraph_that_wraps_between_words_not_inside_them() -> None:
