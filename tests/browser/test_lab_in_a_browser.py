@@ -32,11 +32,13 @@ def notebook_calling(call: str) -> tuple[str, int]:
     raise AssertionError(f"no notebook in notebooks/ calls {call}")
 
 
-def open_notebook(page: Page, name: str) -> Locator:
-    """Open ``name`` from the file browser and wait until its kernel is idle."""
+def open_notebook(page: Page, name: str, *, kernel: bool = True) -> Locator:
+    """Open ``name`` from the file browser; with ``kernel``, wait until its kernel is idle."""
     page.locator("#filebrowser .jp-DirListing-itemText", has_text=name).dblclick()
     page.locator(".lm-DockPanel-tabBar .lm-mod-current", has_text=name).wait_for()
-    page.locator(".jp-StatusBar-TextItem", has_text="| Idle").wait_for(timeout=RUN_TIMEOUT_MS)
+    if kernel:
+        idle = page.locator(".jp-StatusBar-TextItem", has_text="| Idle")
+        idle.wait_for(timeout=RUN_TIMEOUT_MS)
     return page.locator(NOTEBOOK)
 
 
@@ -204,7 +206,8 @@ MERMAID = ".jp-RenderedMermaid"
 @pytest.fixture(scope="module")
 def markdown_cells(page: Page, course_markdown: list[tuple[str, str]]) -> Locator:
     """Every markdown cell of the course rendered by the lab, the two controls last."""
-    notebook = open_notebook(page, "markdown_of_the_course.ipynb")  # written by the lab fixture
+    # Written by the lab fixture; only markdown, so its kernel is not waited for.
+    notebook = open_notebook(page, "markdown_of_the_course.ipynb", kernel=False)
     cells = notebook.locator(".jp-MarkdownCell")
     expect(cells).to_have_count(len(course_markdown))
     # The lab renders cells in order: once the last ones are drawn, all are.
