@@ -98,13 +98,15 @@ def screenshot(element: Locator, folder: Path, name: str) -> None:
     """Save the element as PNG, the window made tall enough to show all of it at once."""
     page = element.page
     size = page.viewport_size or {"width": 1280, "height": 900}
-    height = int(element.evaluate("e => e.getBoundingClientRect().height"))
-    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height + 300)})
+    height = int(element.evaluate("e => e.getBoundingClientRect().height")) + 300
+    if height > size["height"]:  # resizing lays the whole lab out again: only when needed
+        page.set_viewport_size({"width": size["width"], "height": height})
     try:
         element.scroll_into_view_if_needed()
         element.screenshot(path=folder / f"{name}.png")
     finally:
-        page.set_viewport_size(size)
+        if height > size["height"]:
+            page.set_viewport_size(size)
 
 
 def test_the_time_travel_slider_replays_the_account_to_the_chosen_version(
