@@ -1,61 +1,79 @@
 """The course as a learner sees it: JupyterLab in Chromium, the widgets moved, the prose read.
 
-One lab and one browser page serve every test here (tests/browser/conftest.py). Each widget
-test opens the solved notebook that builds the widget, runs it with "Run All", then moves
-the control the way a learner does and watches the widget's output change. Screenshots of
-what the tests saw are saved in pytest's temporary folder (``screenshots*``).
+One lab and one browser page serve every test here (the driver is tests/browser/lab_driver.py).
+Each widget test opens the solved notebook that builds the widget, runs it with "Run All",
+then moves the control the way a learner does and watches the widget's output change.
+Screenshots of what the tests saw are saved in pytest's temporary folder (``screenshots*``).
 """
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
+from tests.browser.lab_driver import (
+    Lab,
+    changes_to,
+    chromium,
+    course_markdown_cells,
+    launched_chromium,
+    notebook_calling,
+    open_notebook,
+    run_all,
+    running_lab,
+    screenshot,
+    set_slider,
+    widget_in,
+)
+
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOK = "#jp-main-dock-panel .jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
-RUN_TIMEOUT_MS = 120_000
+
+@pytest.fixture(scope="module")
+def browser_executable() -> str:
+    return chromium()
 
 
-def notebook_calling(call: str) -> tuple[str, int]:
-    """The solved notebook with a code cell calling ``call``, and that cell's index."""
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        cells = json.loads(path.read_text())["cells"]
-        for index, cell in enumerate(cells):
-            if cell["cell_type"] == "code" and call in "".join(cell["source"]):
-                return path.name, index
-    raise AssertionError(f"no notebook in notebooks/ calls {call}")
+@pytest.fixture(scope="module")
+def course_markdown() -> list[tuple[str, str]]:
+    return course_markdown_cells()
 
 
-def open_notebook(page: Page, name: str, *, kernel: bool = True) -> Locator:
-    """Open ``name`` from the file browser; with ``kernel``, wait until its kernel is idle."""
-    page.locator("#filebrowser .jp-DirListing-itemText", has_text=name).dblclick()
-    page.locator(".lm-DockPanel-tabBar .lm-mod-current", has_text=name).wait_for()
-    if kernel:
-        idle = page.locator(".jp-StatusBar-TextItem", has_text="| Idle")
-        idle.wait_for(timeout=RUN_TIMEOUT_MS)
-    return page.locator(NOTEBOOK)
+@pytest.fixture(scope="module")
+def lab(
+    browser_executable: str,
+    course_markdown: list[tuple[str, str]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Lab]:
+    with running_lab(tmp_path_factory.mktemp("lab"), course_markdown) as lab:
+        yield lab
 
 
-def run_all(page: Page, notebook: Locator) -> None:
-    """Run > Run All Cells, then wait until every code cell has run (or fail on a traceback)."""
-    page.locator("#jp-menu-panel .lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    prompts = f"{NOTEBOOK} .jp-CodeCell .jp-InputArea-prompt"
-    done = f"""() => {{
-      const tracebacks = [...document.querySelectorAll('{NOTEBOOK} .jp-OutputArea-output')]
-        .filter(o => o.textContent.includes('Traceback'));
-      if (tracebacks.length) return 'error: ' + tracebacks[0].textContent.slice(-600);
-      const prompts = [...document.querySelectorAll('{prompts}')].map(p => p.textContent);
-      return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p)) ? 'done' : false;
-    }}"""
-    outcome = page.wait_for_function(done, timeout=RUN_TIMEOUT_MS, polling=250).json_value()
-    assert "done" == outcome, f"Run All stopped: {outcome}"
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the tests save what they saw (PNG), kept with pytest's temporary folders."""
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
+def browser(
+    browser_executable: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BrowserContext]:
+    with launched_chromium(browser_executable, tmp_path_factory.mktemp("profile")) as context:
+        yield context
+
+
+@pytest.fixture(scope="module")
+def page(lab: Lab, browser: BrowserContext) -> Page:
+    """The lab's page, open on the file browser; the tests open notebooks from there."""
+    page = browser.pages[0] if browser.pages else browser.new_page()
+    page.goto(lab.url("lab"))
+    page.locator(".jp-DirListing-item").first.wait_for(timeout=60_000)
+    return page
 
 
 _ran: set[str] = set()
@@ -68,45 +86,6 @@ def ran_notebook(page: Page, name: str) -> Locator:
         run_all(page, notebook)
         _ran.add(name)
     return notebook
-
-
-def widget_in(notebook: Locator, cell: int) -> Locator:
-    """The widget that the code cell at ``cell`` displays (its outermost box)."""
-    output = notebook.locator(".jp-Cell").nth(cell).locator(".jp-Cell-outputArea")
-    widget = output.locator(".jupyter-widgets").first
-    widget.wait_for()
-    assert "VBox(" not in output.inner_text(), "the widget shows as text, not as a control"
-    return widget
-
-
-def set_slider(slider: Locator, value: int) -> None:
-    """Type a value into the slider's readout, as a learner can, and press Enter."""
-    readout = slider.locator(".widget-readout")
-    readout.click()
-    readout.press("Control+a")
-    readout.type(str(value))
-    readout.press("Enter")
-
-
-def changes_to(element: Locator, before: str) -> str:
-    """Wait until the element's text differs from ``before`` (it may be redrawn); return it."""
-    expect(element).not_to_have_text(before)
-    return element.inner_text()
-
-
-def screenshot(element: Locator, folder: Path, name: str) -> None:
-    """Save the element as PNG, the window made tall enough to show all of it at once."""
-    page = element.page
-    size = page.viewport_size or {"width": 1280, "height": 900}
-    height = int(element.evaluate("e => e.getBoundingClientRect().height")) + 300
-    if height > size["height"]:  # resizing lays the whole lab out again: only when needed
-        page.set_viewport_size({"width": size["width"], "height": height})
-    try:
-        element.scroll_into_view_if_needed()
-        element.screenshot(path=folder / f"{name}.png")
-    finally:
-        if height > size["height"]:
-            page.set_viewport_size(size)
 
 
 def test_the_time_travel_slider_replays_the_account_to_the_chosen_version(

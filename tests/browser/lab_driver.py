@@ -1,9 +1,9 @@
-"""A real JupyterLab in a real Chromium: the server, the browser, and what a learner clicks.
+"""Driving a real JupyterLab in a real Chromium, for the browser tests.
 
-The lab serves a copy of the notebooks from a temporary folder, with its own settings,
-so a run never saves into the repository, never trusts anything for the user, and never
-reads the user's Jupyter settings. The browser is the system's Chromium (Playwright
-downloads none); without one the tests fail with a line saying how to install it.
+The lab serves a copy of the notebooks from a temporary folder, with its own settings, so a
+run never saves into the repository, never trusts anything for the user, and never reads
+the user's Jupyter settings. The browser is the system's Chromium (Playwright downloads
+none); without one the tests fail with a line saying how to install it.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Locator, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -113,11 +114,6 @@ class Lab:
         raise TimeoutError(f"JupyterLab did not answer on port {self.port} in {timeout} s")
 
 
-@pytest.fixture(scope="session")
-def browser_executable() -> str:
-    return chromium()
-
-
 # Two cells the markdown test needs to see rendered before it can trust what it finds:
 # maths meant as maths, and a Mermaid diagram. They come last: the lab renders in order.
 CONTROL_MATHS = "Maths on purpose: $x^2 + y^2$."
@@ -125,8 +121,7 @@ CONTROL_MERMAID = "```mermaid\nflowchart LR\n  command --> decide --> events -->
 MARKDOWN_NOTEBOOK = "markdown_of_the_course.ipynb"
 
 
-@pytest.fixture(scope="session")
-def course_markdown() -> list[tuple[str, str]]:
+def course_markdown_cells() -> list[tuple[str, str]]:
     """Every distinct markdown cell of the course, as (notebook and cell, source), then the
     two control cells; the lab serves them as one notebook, MARKDOWN_NOTEBOOK."""
     cells: dict[str, str] = {}
@@ -154,24 +149,20 @@ def markdown_notebook(cells: list[tuple[str, str]]) -> str:
     )
 
 
-@pytest.fixture(scope="session")
-def lab(
-    browser_executable: str,
-    course_markdown: list[tuple[str, str]],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Lab]:
-    """A lab on a copy of notebooks/ (and a link to data/), stopped after the session."""
-    home = tmp_path_factory.mktemp("lab")
-    server_lab = Lab(home)
-    server_lab.root.mkdir()
+@contextmanager
+def running_lab(home: Path, markdown: list[tuple[str, str]]) -> Iterator[Lab]:
+    """A lab on a copy of notebooks/ plus the course's markdown as one notebook, with data/
+    linked beside it (notebooks find it upwards); stopped on leaving."""
+    lab = Lab(home)
+    lab.root.mkdir()
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
-        shutil.copy(notebook, server_lab.root / notebook.name)
-    (server_lab.root / MARKDOWN_NOTEBOOK).write_text(markdown_notebook(course_markdown))
+        shutil.copy(notebook, lab.root / notebook.name)
+    (lab.root / MARKDOWN_NOTEBOOK).write_text(markdown_notebook(markdown))
     (home / "data").symlink_to(ROOT / "data")
-    server = server_lab.start()
+    server = lab.start()
     try:
-        server_lab.wait_until_up(server)
-        yield server_lab
+        lab.wait_until_up(server)
+        yield lab
     finally:
         server.terminate()
         try:
@@ -181,21 +172,13 @@ def lab(
             server.wait()
 
 
-@pytest.fixture(scope="session")
-def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the tests save what they saw (PNG), kept with pytest's temporary folders."""
-    return tmp_path_factory.mktemp("screenshots")
-
-
-@pytest.fixture(scope="session")
-def browser(
-    browser_executable: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[BrowserContext]:
-    """Chromium with a fresh profile, closed after the session."""
+@contextmanager
+def launched_chromium(executable: str, profile: Path) -> Iterator[BrowserContext]:
+    """The system Chromium, headless, with a fresh profile; closed on leaving."""
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            tmp_path_factory.mktemp("chromium-profile"),
-            executable_path=browser_executable,
+            profile,
+            executable_path=executable,
             headless=True,
             args=CHROMIUM_ARGS,
             viewport={"width": 1280, "height": 900},
@@ -207,10 +190,80 @@ def browser(
             context.close()
 
 
-@pytest.fixture(scope="session")
-def page(lab: Lab, browser: BrowserContext) -> Page:
-    """The lab's page, open on the file browser; the tests open notebooks from there."""
-    page = browser.pages[0] if browser.pages else browser.new_page()
-    page.goto(lab.url("lab"))
-    page.locator(".jp-DirListing-item").first.wait_for(timeout=60_000)
-    return page
+NOTEBOOK = "#jp-main-dock-panel .jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
+RUN_TIMEOUT_MS = 120_000
+
+
+def notebook_calling(call: str) -> tuple[str, int]:
+    """The solved notebook with a code cell calling ``call``, and that cell's index."""
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        for index, cell in enumerate(cells):
+            if cell["cell_type"] == "code" and call in "".join(cell["source"]):
+                return path.name, index
+    raise AssertionError(f"no notebook in notebooks/ calls {call}")
+
+
+def open_notebook(page: Page, name: str, *, kernel: bool = True) -> Locator:
+    """Open ``name`` from the file browser; with ``kernel``, wait until its kernel is idle."""
+    page.locator("#filebrowser .jp-DirListing-itemText", has_text=name).dblclick()
+    page.locator(".lm-DockPanel-tabBar .lm-mod-current", has_text=name).wait_for()
+    if kernel:
+        idle = page.locator(".jp-StatusBar-TextItem", has_text="| Idle")
+        idle.wait_for(timeout=RUN_TIMEOUT_MS)
+    return page.locator(NOTEBOOK)
+
+
+def run_all(page: Page, notebook: Locator) -> None:
+    """Run > Run All Cells, then wait until every code cell has run (or fail on a traceback)."""
+    page.locator("#jp-menu-panel .lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    prompts = f"{NOTEBOOK} .jp-CodeCell .jp-InputArea-prompt"
+    done = f"""() => {{
+      const tracebacks = [...document.querySelectorAll('{NOTEBOOK} .jp-OutputArea-output')]
+        .filter(o => o.textContent.includes('Traceback'));
+      if (tracebacks.length) return 'error: ' + tracebacks[0].textContent.slice(-600);
+      const prompts = [...document.querySelectorAll('{prompts}')].map(p => p.textContent);
+      return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p)) ? 'done' : false;
+    }}"""
+    outcome = page.wait_for_function(done, timeout=RUN_TIMEOUT_MS, polling=250).json_value()
+    assert "done" == outcome, f"Run All stopped: {outcome}"
+
+
+def widget_in(notebook: Locator, cell: int) -> Locator:
+    """The widget that the code cell at ``cell`` displays (its outermost box)."""
+    output = notebook.locator(".jp-Cell").nth(cell).locator(".jp-Cell-outputArea")
+    widget = output.locator(".jupyter-widgets").first
+    widget.wait_for()
+    assert "VBox(" not in output.inner_text(), "the widget shows as text, not as a control"
+    return widget
+
+
+def set_slider(slider: Locator, value: int) -> None:
+    """Type a value into the slider's readout, as a learner can, and press Enter."""
+    readout = slider.locator(".widget-readout")
+    readout.click()
+    readout.press("Control+a")
+    readout.type(str(value))
+    readout.press("Enter")
+
+
+def changes_to(element: Locator, before: str) -> str:
+    """Wait until the element's text differs from ``before`` (it may be redrawn); return it."""
+    expect(element).not_to_have_text(before)
+    return element.inner_text()
+
+
+def screenshot(element: Locator, folder: Path, name: str) -> None:
+    """Save the element as PNG, the window made tall enough to show all of it at once."""
+    page = element.page
+    size = page.viewport_size or {"width": 1280, "height": 900}
+    height = int(element.evaluate("e => e.getBoundingClientRect().height")) + 300
+    if height > size["height"]:  # resizing lays the whole lab out again: only when needed
+        page.set_viewport_size({"width": size["width"], "height": height})
+    try:
+        element.scroll_into_view_if_needed()
+        element.screenshot(path=folder / f"{name}.png")
+    finally:
+        if height > size["height"]:
+            page.set_viewport_size(size)
