@@ -94,8 +94,8 @@ class Lab:
             f"--ServerApp.root_dir={self.root}",
             *(["--allow-root"] if os.geteuid() == 0 else []),
         ]
-        log = (self.home / "lab.log").open("wb")
-        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        with (self.home / "lab.log").open("wb") as log:  # the server keeps its own handle
+            return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def url(self, path: str = "") -> str:
         return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
