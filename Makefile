@@ -11,11 +11,11 @@ PIP_SOURCE := $(if $(PIP_OFFLINE),--no-index --find-links $(WHEELHOUSE))
 .PHONY: help setup lab services services-stop test test-fast lint typecheck format data lock exercises wheelhouse clean bench bench-smoke bench-postgres
 
 help:
-	@echo "make lab        start JupyterLab on notebooks/ (sets up $(VENV) first)"
+	@echo "make lab        trust the solved notebooks, start JupyterLab on notebooks/exercises/"
 	@echo "make services   start the project's PostgreSQL server (127.0.0.1 only; prints its URL)"
 	@echo "make services-stop  stop it (its data stays under .services/)"
-	@echo "make test       run every test: unit, property, CLI, doctests, notebooks (nbval)"
-	@echo "make test-fast  the same without the notebooks"
+	@echo "make test       run every test: unit, property, CLI, doctests, notebooks (nbval), browser"
+	@echo "make test-fast  the same without the notebooks and the browser"
 	@echo "make lint       ruff check and format check, mypy, the import contracts"
 	@echo "make data       regenerate data/ byte for byte"
 	@echo "make exercises  regenerate the learner notebooks from the solved ones"
@@ -36,9 +36,13 @@ setup: $(STAMP)
 
 # Jupyter's token stays on: the URL it prints carries it. Only root (containers, some
 # classroom VMs) needs --allow-root, which Jupyter otherwise refuses to start without.
+# The solved notebooks are trusted first: JupyterLab shows an untrusted notebook's saved
+# widgets and HTML as plain text. The lab opens on the learner copies, where a learner starts.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT)
+	$(VENV)/bin/jupyter trust notebooks/*.ipynb
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --LabApp.default_url=/lab/tree/exercises \
+		--ServerApp.ip=127.0.0.1 $(ALLOW_ROOT)
 
 # The servers come from wheels (no Docker, no system package); the tests start their own.
 services: setup
@@ -47,11 +51,12 @@ services: setup
 services-stop: setup
 	$(PY) -m eventsim.services stop
 
+# tests/browser drives JupyterLab in the system Chromium (apt-get install chromium).
 test: setup
 	$(PY) -m pytest --nbval
 
 test-fast: setup
-	$(PY) -m pytest
+	$(PY) -m pytest --ignore=tests/browser
 
 lint: setup
 	$(VENV)/bin/ruff check .

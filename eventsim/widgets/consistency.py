@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from eventsim import plots
 from eventsim.cqrs import consistency
-from eventsim.widgets.figures import png_output, text_output
+from eventsim.widgets.figures import paragraph_output, png_output
 
 
 def lag_explorer_view(
@@ -44,21 +44,31 @@ def lag_explorer_view(
     return view
 
 
+def _whole_number_slider(value: int, description: str) -> ipywidgets.FloatSlider:
+    """From 1 to 60 in whole steps, read out as "20" rather than the default "20.00"."""
+    return ipywidgets.FloatSlider(
+        value=value,
+        min=1,
+        max=60,
+        step=1,
+        readout_format=".0f",
+        description=description,
+        continuous_update=False,
+    )
+
+
 def lag_explorer(*, seed: int = 42) -> ipywidgets.VBox:
     """Sliders for the write rate and the handler cost; the lag plot and stale reads follow."""
-    rate = ipywidgets.FloatSlider(
-        value=20, min=1, max=60, step=1, description="writes/s", continuous_update=False
-    )
-    cost = ipywidgets.FloatSlider(
-        value=30, min=1, max=60, step=1, description="cost (ms)", continuous_update=False
-    )
+    rate = _whole_number_slider(20, "writes/s")
+    cost = _whole_number_slider(30, "cost (ms)")
     output = ipywidgets.Output()
 
     def show(_: object = None) -> None:
         view = lag_explorer_view(rate.value, cost.value, seed=seed)
         figure = Figure(figsize=plots.FIGSIZE, layout="constrained")
         plots.lag_over_time(view["lag"], ax=figure.subplots())
-        output.outputs = (text_output(view["summary"]), png_output(figure, "<projection lag>"))
+        summary = paragraph_output(view["summary"])
+        output.outputs = (summary, png_output(figure, "<projection lag>"))
 
     rate.observe(show, names="value")
     cost.observe(show, names="value")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import ipywidgets
 
 from eventsim.choosing import patterns
+from eventsim.widgets.figures import html_output
 
 
 def _link(notebook: str) -> str:
@@ -93,11 +94,13 @@ def pattern_checklist(answers: Mapping[str, bool] | None = None) -> ipywidgets.V
         )
         for key, question in patterns.QUESTIONS.items()
     }
-    panel = ipywidgets.HTML()
+    # An Output widget, not an HTML widget: JupyterLab renders its HTML like a cell's output,
+    # so a link to a notebook opens in a tab of this lab instead of a second lab in the browser.
+    panel = ipywidgets.Output()
 
     def show(_: object = None) -> None:
         chosen = {key: box.value for key, box in boxes.items()}
-        panel.value = render_recommendation(patterns.recommend(chosen))
+        panel.outputs = (html_output(render_recommendation(patterns.recommend(chosen))),)
 
     for box in boxes.values():
         box.observe(show, names="value")

@@ -6,6 +6,7 @@ import pandas as pd
 
 from eventsim import widgets
 from eventsim.cqrs import consistency as c
+from eventsim.widgets.figures import paragraph_output
 
 
 def test_the_view_reports_what_the_simulation_of_the_same_workload_reports() -> None:
@@ -32,4 +33,28 @@ def test_the_widget_shows_the_summary_of_its_slider_values() -> None:
     cost.value = 10
 
     expected = widgets.lag_explorer_view(rate.value, 10, seed=3)["summary"]
-    assert expected + "\n" == output.outputs[0]["text"]
+    assert expected == output.outputs[0]["data"]["text/plain"]
+    assert f">{expected}</p>" in output.outputs[0]["data"]["text/html"]
+
+
+def test_the_sliders_move_in_whole_steps_and_read_out_whole_numbers() -> None:
+    rate, cost = widgets.lag_explorer(seed=3).children[0].children
+
+    assert (1, 1) == (rate.step, cost.step)
+    assert ["20", "30"] == [format(s.value, s.readout_format) for s in (rate, cost)]
+
+
+def test_the_summary_is_a_paragraph_that_wraps_between_words_not_inside_them() -> None:
+    # Printed text in JupyterLab breaks anywhere (word-break: break-all); a paragraph does not.
+    summary = widgets.lag_explorer(seed=3).children[1].outputs[0]
+
+    markup = summary["data"]["text/html"]
+    assert markup.startswith("<p ") and markup.endswith("</p>")
+    assert "word-break: normal" in markup and "white-space: normal" in markup
+    assert "stream" != summary["output_type"]
+
+
+def test_the_summary_paragraph_escapes_its_text() -> None:
+    markup = paragraph_output("a <b> & c")["data"]["text/html"]
+
+    assert ">a &lt;b&gt; &amp; c</p>" in markup
