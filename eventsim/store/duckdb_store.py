@@ -20,7 +20,6 @@ The kernel knows no domain; it is handed the event types it accepts:
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -36,6 +35,7 @@ from eventsim.errors import (
     DuplicateEventId,
     InvalidArgument,
     StreamNotFound,
+    shown,
 )
 from eventsim.events import (
     DomainEvent,
@@ -45,23 +45,10 @@ from eventsim.events import (
     check_stream_id,
     check_timestamp,
 )
-from eventsim.store import batch, companion, parquet
+from eventsim.store import batch, companion, files, parquet
 from eventsim.store.decode import READ_COLUMNS, collector_paused, events_from_rows
 from eventsim.store.insert import insert_events
 from eventsim.store.schema import SCHEMA_SQL, transaction
-
-# One writer at a time per database file in this process: DuckDB resolves concurrent
-# transactions optimistically, so two appends racing on the log head would fail late.
-_FILE_LOCKS: dict[str, threading.RLock] = {}
-_FILE_LOCKS_GUARD = threading.Lock()
-
-
-def _write_lock(path: str) -> threading.RLock:
-    if path == ":memory:":
-        return threading.RLock()
-    key = str(Path(path).resolve())
-    with _FILE_LOCKS_GUARD:
-        return _FILE_LOCKS.setdefault(key, threading.RLock())
 
 
 class DuckDBEventStore:
@@ -86,19 +73,26 @@ class DuckDBEventStore:
         event_types: EventTypes,
         load_checks: Mapping[str, str] | None = None,
     ) -> None:
-        self.path = str(path)
-        _refuse_foreign_file(self.path)
+        self.path = files.as_path(path, "the store's path")
         try:
-            self._con = duckdb.connect(self.path)
+            _refuse_foreign_file(self.path)
+            # Every name of one file shares one database and one writer lock (files.py).
+            self._con, self._lock = files.connect(self.path)
+        except (duckdb.Error, OSError) as exc:
+            raise InvalidArgument(
+                f"cannot open {shown(self.path)} as an event store: {_first_line(exc)}; "
+                "pass a new file name, an existing eventsim DuckDB file, or ':memory:'"
+            ) from None
+        try:
             self._con.execute("SET TimeZone = 'UTC'")
             self._con.execute(SCHEMA_SQL)
             self._con.execute(companion.SCHEMA_SQL)
         except duckdb.Error as exc:
+            self._con.close()
             raise InvalidArgument(
-                f"cannot open {self.path!r} as an event store: {str(exc).splitlines()[0]}; "
+                f"cannot open {shown(self.path)} as an event store: {_first_line(exc)}; "
                 "pass a new file name, an existing eventsim DuckDB file, or ':memory:'"
             ) from None
-        self._lock = _write_lock(self.path)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._new_id = new_id
         self.event_types = event_types
@@ -275,6 +269,10 @@ class DuckDBEventStore:
         return parquet.export_parquet(self._con, Path(path))
 
 
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def _refuse_foreign_file(path: str) -> None:
     """Refuse an existing file that is not a DuckDB database (DuckDB would open a Parquet
     or CSV file as an in-memory view, and the events would silently go nowhere)."""
@@ -285,7 +283,7 @@ def _refuse_foreign_file(path: str) -> None:
         header = handle.read(12)
     if header[8:12] != b"DUCK":
         raise InvalidArgument(
-            f"{path!r} is not a DuckDB database file; pass a new file name, an existing "
+            f"{shown(path)} is not a DuckDB database file; pass a new file name, an existing "
             "eventsim DuckDB file, or ':memory:' (to load Parquet, use load_parquet)"
         )
 

@@ -1,0 +1,88 @@
+"""One database file, whatever name it is opened by: one DuckDB database, one writer lock.
+
+DuckDB keeps one database per path text in a process. A hard link (or any name DuckDB
+does not resolve to the same text) would open a second database on the same file, with its
+own copy of the file's state and its own write-ahead log: whichever closes last writes its
+copy, and the other's acknowledged appends are gone. So a file is known here by its
+identity, device and inode, and every store opening it connects by the one name the
+first opener used, and shares that file's writer lock.
+
+Across processes DuckDB locks the file itself: a second process cannot open it to write.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import duckdb
+
+from eventsim.errors import InvalidArgument, shown
+
+MEMORY = ":memory:"
+
+
+@dataclass(frozen=True)
+class OpenFile:
+    """How this process opens one database file: by one name, under one writer lock."""
+
+    name: str
+    lock: threading.RLock
+
+
+# One entry per file opened in this process, by (device, inode).
+_FILES: dict[tuple[int, int], OpenFile] = {}
+# Held while a file is looked up and connected, so two names of one new file cannot
+# both be connected before either is registered.
+_GUARD = threading.Lock()
+
+
+def as_path(value: object, what: str) -> str:
+    """The path as text, if ``value`` is a ``str`` or ``pathlib.Path`` naming something."""
+    text = os.fspath(value) if isinstance(value, os.PathLike) else value
+    if not isinstance(text, str) or not text or "\0" in text:
+        raise InvalidArgument(
+            f"{what} must be a file name (a str or pathlib.Path), got {shown(value)}"
+        )
+    return text
+
+
+def identity(path: str) -> tuple[int, int] | None:
+    """The file's (device, inode), following symlinks; None if there is no such file."""
+    try:
+        status = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return status.st_dev, status.st_ino
+
+
+def connect(path: str) -> tuple[duckdb.DuckDBPyConnection, threading.RLock]:
+    """A connection to the database at ``path`` and the writer lock of its file.
+
+    ``:memory:`` is a new database of its own each time. Raises ``duckdb.Error`` or
+    ``OSError`` if the file cannot be opened as a database.
+    """
+    if path == MEMORY:
+        return duckdb.connect(MEMORY), threading.RLock()
+    with _GUARD:
+        known = _FILES.get(identity(path) or (-1, -1))
+        # The name the file was first opened by, while it still names this file; else its
+        # real path (absolute, symlinks resolved: DuckDB treats that text as one database).
+        if known is not None and identity(known.name) == identity(path):
+            name = known.name
+        else:
+            name = os.path.realpath(path)
+        con = duckdb.connect(name)
+        status = os.stat(name)  # DuckDB has created the file if it was new
+        key = status.st_dev, status.st_ino
+        entry = _FILES.get(key)
+        if entry is None or entry.name != name:
+            entry = _FILES[key] = OpenFile(name, entry.lock if entry else threading.RLock())
+        return con, entry.lock
+
+
+def same_file(first: str, second: str) -> bool:
+    """Whether the two paths name one existing file (by device and inode)."""
+    key = identity(first)
+    return key is not None and key == identity(second)
