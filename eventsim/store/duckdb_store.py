@@ -20,6 +20,7 @@ The kernel knows no domain; it is handed the event types it accepts:
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -77,7 +78,7 @@ class DuckDBEventStore:
         try:
             _refuse_foreign_file(self.path)
             # Every name of one file shares one database and one writer lock (files.py).
-            self._con, self._lock = files.connect(self.path)
+            self._con, self._file = files.connect(self.path)
         except (duckdb.Error, OSError) as exc:
             raise InvalidArgument(
                 f"cannot open {shown(self.path)} as an event store: {_first_line(exc)}; "
@@ -93,6 +94,8 @@ class DuckDBEventStore:
                 f"cannot open {shown(self.path)} as an event store: {_first_line(exc)}; "
                 "pass a new file name, an existing eventsim DuckDB file, or ':memory:'"
             ) from None
+        # The writer lock: the file's, shared by every store on it; a store's own in memory.
+        self._lock = self._file.lock if self._file else threading.RLock()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._new_id = new_id
         self.event_types = event_types
@@ -261,12 +264,15 @@ class DuckDBEventStore:
     # -- bulk --------------------------------------------------------------------------
     def load_parquet(self, path: str | Path) -> int:
         """Append every event of a Parquet file, checked like ``append``; all or nothing."""
+        file = files.as_path(path, "the Parquet file's path")
         with self._lock:
-            return parquet.load_parquet(self._con, Path(path), self.event_types, self.load_checks)
+            return parquet.load_parquet(self._con, file, self.event_types, self.load_checks)
 
     def export_parquet(self, path: str | Path) -> int:
         """Write the whole log, in commit order, to a Parquet file; return the row count."""
-        return parquet.export_parquet(self._con, Path(path))
+        file = files.as_path(path, "the Parquet file's path")
+        own = self._file.name if self._file else None
+        return parquet.export_parquet(self._con, file, own)
 
 
 def _first_line(exc: BaseException) -> str:

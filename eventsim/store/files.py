@@ -57,14 +57,14 @@ def identity(path: str) -> tuple[int, int] | None:
     return status.st_dev, status.st_ino
 
 
-def connect(path: str) -> tuple[duckdb.DuckDBPyConnection, threading.RLock]:
-    """A connection to the database at ``path`` and the writer lock of its file.
+def connect(path: str) -> tuple[duckdb.DuckDBPyConnection, OpenFile | None]:
+    """A connection to the database at ``path``, and how its file is open (the name
+    DuckDB knows it by, the writer lock); None for ``:memory:``, a new database each time.
 
-    ``:memory:`` is a new database of its own each time. Raises ``duckdb.Error`` or
-    ``OSError`` if the file cannot be opened as a database.
+    Raises ``duckdb.Error`` or ``OSError`` if the file cannot be opened as a database.
     """
     if path == MEMORY:
-        return duckdb.connect(MEMORY), threading.RLock()
+        return duckdb.connect(MEMORY), None
     with _GUARD:
         known = _FILES.get(identity(path) or (-1, -1))
         # The name the file was first opened by, while it still names this file; else its
@@ -79,7 +79,7 @@ def connect(path: str) -> tuple[duckdb.DuckDBPyConnection, threading.RLock]:
         entry = _FILES.get(key)
         if entry is None or entry.name != name:
             entry = _FILES[key] = OpenFile(name, entry.lock if entry else threading.RLock())
-        return con, entry.lock
+        return con, entry
 
 
 def same_file(first: str, second: str) -> bool:

@@ -669,7 +669,7 @@ LOAD_CASES = [
         "naive timestamp",
     ),
     Case("no rows", load_table(lambda t: t.slice(0, 0)), InvalidDataset, "holds no events"),
-    Case("text that is not UTF-8", load_table(not_utf8), InvalidDataset, "\\xFF\\xFE"),
+    Case("text that is not UTF-8", load_table(not_utf8), InvalidDataset, "\\xff\\xfe"),
     Case("version gap", load_rows(2, version=4), InvalidDataset, "version 4 breaks the sequence"),
     Case(
         "version repeated", load_rows(2, version=2), InvalidDataset, "version 2 breaks the sequence"
