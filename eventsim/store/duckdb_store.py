@@ -137,10 +137,11 @@ class DuckDBEventStore:
         """
         check_stream_id(stream_id)
         _check_expected_version(expected_version)
-        rows = batch.prepare(events, self.event_types, self._clock, self._new_id)
-        ids = [row.event_id for row in rows]
+        prepared = batch.prepare(events, self.event_types, self._new_id)
+        ids = [row.event_id for row in prepared]
         with self._lock, transaction(self._con):
             current, last_time = self._head(stream_id)
+            rows = batch.stamp(prepared, self._clock, last_time)
             if expected_version is not None and expected_version != current:
                 if self._already_stored(stream_id, ids):
                     return current

@@ -558,3 +558,13 @@ def test_big_amounts_stay_exact(store: EventStore) -> None:
     )
     stored = store.read_stream("account-1")[1]
     assert amount == bank.MoneyDeposited.from_data(stored.data).amount
+
+
+def test_a_time_the_store_supplies_never_goes_back_though_its_clock_does() -> None:
+    times = iter([START, START - MINUTE])  # the wall clock stepped back a minute
+    with EventStore(clock=lambda: next(times)) as store:
+        store.append("account-1", [bank.AccountOpened("Ada")], expected_version=0)
+        store.append("account-1", [deposit()], expected_version=1)
+        assert [START, START] == [e.timestamp for e in store.read_stream("account-1")]
+        with pytest.raises(InvalidEvent, match="earlier than the stream's previous event"):
+            store.append("account-1", [deposit(timestamp=START - MINUTE)], expected_version=2)
