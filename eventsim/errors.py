@@ -84,3 +84,18 @@ class ConcurrencyError(EventSimError):
 
 class DomainError(EventSimError):
     """A command breaks a business rule of its domain; no event is produced."""
+
+
+class WriteConflict(ConcurrencyError):
+    """Another transaction changed the rows an append moves, at the same time."""
+
+    def __init__(self, stream_id: str, version: int, detail: str) -> None:
+        EventSimError.__init__(
+            self,
+            f"stream {shown(stream_id)} (at version {version}) was not appended to: another "
+            f"transaction changed the store at the same time ({detail}); read the stream "
+            "again and retry",
+        )
+        self.stream_id = stream_id
+        self.expected = version
+        self.actual = version

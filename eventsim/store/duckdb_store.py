@@ -20,13 +20,14 @@ The kernel knows no domain; it is handed the event types it accepts:
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 import duckdb
 import pandas as pd
@@ -36,6 +37,7 @@ from eventsim.errors import (
     DuplicateEventId,
     InvalidArgument,
     StreamNotFound,
+    WriteConflict,
     shown,
 )
 from eventsim.events import (
@@ -51,6 +53,26 @@ from eventsim.store.decode import READ_COLUMNS, collector_paused, events_from_ro
 from eventsim.store.insert import insert_events
 from eventsim.store.schema import SCHEMA_SQL, transaction
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _one_call_at_a_time(
+    method: Callable[Concatenate[DuckDBEventStore, P], R],
+) -> Callable[Concatenate[DuckDBEventStore, P], R]:
+    """A store's calls run one at a time, so one store can be shared by threads.
+
+    A DuckDB connection refuses a second call while one runs ("connection is busy"), and a
+    transaction begun by one thread would take in another thread's statements.
+    """
+
+    @functools.wraps(method)
+    def serialized(self: DuckDBEventStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._calls:
+            return method(self, *args, **kwargs)
+
+    return serialized
+
 
 class DuckDBEventStore:
     """An event store in a DuckDB file, or in memory (the default).
@@ -60,7 +82,8 @@ class DuckDBEventStore:
     an event type to a SQL condition that vouches for a loaded payload (see
     ``eventsim.store.parquet``).
 
-    Use one ``EventStore`` per thread; several may open the same file in one process.
+    A store may be shared by threads: its calls run one at a time, each in its own
+    transaction. Several stores may open one file in a process, under any of its names.
     ``clock`` and ``new_id`` supply the timestamp and id of events that bring none;
     lessons and tests pass ``TickingClock`` and ``seeded_ids`` to stay reproducible.
     """
@@ -96,6 +119,7 @@ class DuckDBEventStore:
             ) from None
         # The writer lock: the file's, shared by every store on it; a store's own in memory.
         self._lock = self._file.lock if self._file else threading.RLock()
+        self._calls = threading.RLock()  # this store's calls, one at a time
         self._clock = clock or (lambda: datetime.now(UTC))
         self._new_id = new_id
         self.event_types = event_types
@@ -104,6 +128,7 @@ class DuckDBEventStore:
             companion.rebuild_if_stale(self._con, self.event_types)
 
     # -- lifecycle ---------------------------------------------------------------------
+    @_one_call_at_a_time
     def close(self) -> None:
         self._con.close()
 
@@ -118,10 +143,12 @@ class DuckDBEventStore:
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """The DuckDB connection, for SQL the helpers do not cover."""
+        """The DuckDB connection, for SQL the helpers do not cover (one thread at a time:
+        unlike the store's methods, it is not guarded)."""
         return self._con
 
     # -- writing -----------------------------------------------------------------------
+    @_one_call_at_a_time
     def append(
         self,
         stream_id: str,
@@ -138,6 +165,14 @@ class DuckDBEventStore:
         check_stream_id(stream_id)
         _check_expected_version(expected_version)
         prepared = batch.prepare(events, self.event_types, self._new_id)
+        try:
+            return self._append(stream_id, prepared, expected_version)
+        except duckdb.TransactionException as exc:  # rolled back; raw SQL past the lock
+            raise WriteConflict(stream_id, self._head(stream_id)[0], _first_line(exc)) from None
+
+    def _append(
+        self, stream_id: str, prepared: list[batch.Row], expected_version: int | None
+    ) -> int:
         ids = [row.event_id for row in prepared]
         with self._lock, transaction(self._con):
             current, last_time = self._head(stream_id)
@@ -184,11 +219,13 @@ class DuckDBEventStore:
         )
 
     # -- reading -----------------------------------------------------------------------
+    @_one_call_at_a_time
     def version(self, stream_id: str) -> int:
         """The stream's current version; 0 if it does not exist."""
         check_stream_id(stream_id)
         return self._head(stream_id)[0]
 
+    @_one_call_at_a_time
     def read_stream(
         self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
     ) -> list[Event]:
@@ -213,6 +250,7 @@ class DuckDBEventStore:
             raise StreamNotFound(stream_id)
         return events
 
+    @_one_call_at_a_time
     def read_all(
         self, *, after: int = 0, event_types: Sequence[str] | None = None, limit: int | None = None
     ) -> list[Event]:
@@ -239,10 +277,12 @@ class DuckDBEventStore:
             rows = self._con.execute(query, params).fetchall()
             return events_from_rows(rows, [row[7] for row in rows])
 
+    @_one_call_at_a_time
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run a query (values as ``?`` parameters, never pasted in) and return a DataFrame."""
         return self._con.execute(query, params or []).df()
 
+    @_one_call_at_a_time
     def info(self) -> dict[str, Any]:
         """Streams, events, counts per type and the time range, as plain values."""
         streams, events, first, last = self._con.execute(
@@ -263,12 +303,14 @@ class DuckDBEventStore:
         }
 
     # -- bulk --------------------------------------------------------------------------
+    @_one_call_at_a_time
     def load_parquet(self, path: str | Path) -> int:
         """Append every event of a Parquet file, checked like ``append``; all or nothing."""
         file = files.as_path(path, "the Parquet file's path")
         with self._lock:
             return parquet.load_parquet(self._con, file, self.event_types, self.load_checks)
 
+    @_one_call_at_a_time
     def export_parquet(self, path: str | Path) -> int:
         """Write the whole log, in commit order, to a Parquet file; return the row count."""
         file = files.as_path(path, "the Parquet file's path")
