@@ -23,8 +23,10 @@ def shown(value: object) -> str:
         return f"an integer of {value.bit_length()} bits"
     try:
         text = one_line(repr(value))
+    except RecursionError:
+        text = f"<a {type(value).__name__} nested too deeply to show>"
     except Exception:  # any repr may fail; the message must not
-        text = f"<a {type(value).__name__}>"
+        text = f"<a {type(value).__name__} that cannot be shown>"
     if len(text) > SHOWN_LENGTH:
         text = text[: SHOWN_LENGTH - 3] + "..."
     return text

@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from eventsim.errors import DuplicateEventId, InvalidArgument, InvalidEvent
+from eventsim.errors import DuplicateEventId, InvalidArgument, InvalidEvent, shown
 from eventsim.events import (
     DomainEvent,
     EventTypes,
@@ -89,10 +89,10 @@ def _row(
     # load_parquet (and every other reader) expects.
     parsed = types.parse(event_type, data)
     if not isinstance(metadata, dict):
-        raise InvalidEvent(f"metadata must be a JSON object, got {metadata!r}")
-    event_id = given_id or new_id()
+        raise InvalidEvent(f"metadata must be a JSON object, got {shown(metadata)}")
+    event_id = new_id() if given_id is None else given_id
     if not isinstance(event_id, uuid.UUID):
-        raise InvalidEvent(f"event_id must be a uuid.UUID, got {event_id!r}")
+        raise InvalidEvent(f"event_id must be a uuid.UUID, got {shown(event_id)}")
     return Row(
         event_id=str(event_id),
         event_type=event_type,

@@ -53,6 +53,9 @@ from eventsim.store.decode import READ_COLUMNS, collector_paused, events_from_ro
 from eventsim.store.insert import insert_events
 from eventsim.store.schema import SCHEMA_SQL, transaction
 
+# A read bound past every version and position (DuckDB's BIGINT holds it; 2**200 it would
+# refuse): a larger bound reads the same rows.
+BEYOND_ANY = 2**62
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -235,7 +238,7 @@ class DuckDBEventStore:
         params: list[object] = [stream_id]
         if to_version is not None:
             where.append("version <= ?")
-            params.append(_positive("to_version", to_version))
+            params.append(min(_positive("to_version", to_version), BEYOND_ANY))
         if as_of is not None:
             where.append("timestamp <= ?")
             params.append(check_timestamp(as_of, "as_of"))
@@ -256,13 +259,13 @@ class DuckDBEventStore:
     ) -> list[Event]:
         """Events in commit order with ``position > after``, optionally of some types."""
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-            raise InvalidArgument(f"after must be a position >= 0, got {after!r}")
+            raise InvalidArgument(f"after must be a position >= 0, got {shown(after)}")
         where: list[str] = ["position > ?"]
-        params: list[object] = [after]
+        params: list[object] = [min(after, BEYOND_ANY)]
         if event_types is not None:
-            if isinstance(event_types, str):
+            if isinstance(event_types, str) or not isinstance(event_types, Sequence):
                 raise InvalidArgument(
-                    f"event_types must be a list of names, got the string {event_types!r}"
+                    f"event_types must be a list of names, got {shown(event_types)}"
                 )
             for name in event_types:
                 self.event_types.get(name)
@@ -272,7 +275,7 @@ class DuckDBEventStore:
         query = f"SELECT {columns} FROM event_store WHERE {' AND '.join(where)} ORDER BY position"  # noqa: S608 (fixed fragments)
         if limit is not None:
             query += " LIMIT ?"
-            params.append(_positive("limit", limit))
+            params.append(min(_positive("limit", limit), BEYOND_ANY))
         with collector_paused():
             rows = self._con.execute(query, params).fetchall()
             return events_from_rows(rows, [row[7] for row in rows])
@@ -280,7 +283,16 @@ class DuckDBEventStore:
     @_one_call_at_a_time
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run a query (values as ``?`` parameters, never pasted in) and return a DataFrame."""
-        return self._con.execute(query, params or []).df()
+        if not isinstance(query, str):
+            raise InvalidArgument(f"the query must be SQL text, got {shown(query)}")
+        if params is not None and not isinstance(params, list | tuple | dict):
+            raise InvalidArgument(
+                f"params must be a list of values for the query's ?, got {shown(params)}"
+            )
+        try:
+            return self._con.execute(query, params or []).df()
+        except duckdb.Error as exc:
+            raise InvalidArgument(f"{_first_line(exc)}; the query was {shown(query)}") from None
 
     @_one_call_at_a_time
     def info(self) -> dict[str, Any]:
@@ -342,11 +354,12 @@ def _check_expected_version(expected: object) -> None:
         isinstance(expected, bool) or not isinstance(expected, int) or expected < 0
     ):
         raise InvalidArgument(
-            f"expected_version must be None or a version >= 0 (0: a new stream), got {expected!r}"
+            "expected_version must be None or a version >= 0 (0: a new stream), "
+            f"got {shown(expected)}"
         )
 
 
 def _positive(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidArgument(f"{name} must be a whole number >= 1, got {value!r}")
+        raise InvalidArgument(f"{name} must be a whole number >= 1, got {shown(value)}")
     return value
