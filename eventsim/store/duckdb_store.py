@@ -283,16 +283,19 @@ class DuckDBEventStore:
     @_one_call_at_a_time
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run a query (values as ``?`` parameters, never pasted in) and return a DataFrame."""
-        if not isinstance(query, str):
+        if not isinstance(query, str) or not query.strip():
             raise InvalidArgument(f"the query must be SQL text, got {shown(query)}")
         if params is not None and not isinstance(params, list | tuple | dict):
             raise InvalidArgument(
                 f"params must be a list of values for the query's ?, got {shown(params)}"
             )
         try:
-            return self._con.execute(query, params or []).df()
+            result = self._con.execute(query, params or [])
         except duckdb.Error as exc:
             raise InvalidArgument(f"{_first_line(exc)}; the query was {shown(query)}") from None
+        if result is None:  # nothing but comments or semicolons
+            raise InvalidArgument(f"the query {shown(query)} holds no statement")
+        return result.df()
 
     @_one_call_at_a_time
     def info(self) -> dict[str, Any]:

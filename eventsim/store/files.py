@@ -45,14 +45,34 @@ def as_path(value: object, what: str) -> str:
         raise InvalidArgument(
             f"{what} must be a file name (a str or pathlib.Path), got {shown(value)}"
         )
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            raise InvalidArgument(
+                f"{what} {shown(value)} is not valid Unicode (a lone surrogate); decode the "
+                "name properly"
+            ) from None
     return text
+
+
+def for_duckdb(path: str) -> str:
+    """``path`` made absolute, if DuckDB will take it literally: DuckDB reads a backslash as
+    a folder separator, so on systems where it is a character of a name it is refused."""
+    absolute = os.path.realpath(path)
+    if os.sep == "/" and "\\" in absolute:
+        raise InvalidArgument(
+            f"{shown(path)} holds a backslash, which DuckDB reads as a folder separator; "
+            "rename the file or folder"
+        )
+    return absolute
 
 
 def identity(path: str) -> tuple[int, int] | None:
     """The file's (device, inode), following symlinks; None if there is no such file."""
     try:
         status = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:  # missing, or a name the system refuses (too long, a file as folder)
         return None
     return status.st_dev, status.st_ino
 
@@ -72,7 +92,7 @@ def connect(path: str) -> tuple[duckdb.DuckDBPyConnection, OpenFile | None]:
         if known is not None and identity(known.name) == identity(path):
             name = known.name
         else:
-            name = os.path.realpath(path)
+            name = for_duckdb(path)
         con = duckdb.connect(name)
         status = os.stat(name)  # DuckDB has created the file if it was new
         key = status.st_dev, status.st_ino

@@ -394,7 +394,8 @@ def export_parquet(con: duckdb.DuckDBPyConnection, path: str, store_file: str | 
     choosing in the same folder, then renamed into place.
     """
     target = _export_target(path, store_file)
-    partial = os.path.join(os.path.dirname(target), f".eventsim-export-{uuid.uuid4().hex}")
+    folder = files.for_duckdb(os.path.dirname(target))
+    partial = os.path.join(folder, f".eventsim-export-{uuid.uuid4().hex}")
     relation = con.sql(
         "SELECT stream_id, version, CAST(event_id AS VARCHAR) AS event_id, event_type, "
         "CAST(data AS VARCHAR) AS data, CAST(metadata AS VARCHAR) AS metadata, timestamp, "
