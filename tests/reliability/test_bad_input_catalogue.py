@@ -991,6 +991,33 @@ CLI_CASES = [
         "cut.parquet",
     ),
     CliCase(
+        "cli: an --as-of of the last instant at -05:00",
+        ["state", "--db", "{db}", "--stream", "account-1", "--as-of", "9999-12-31T23:59:59-05:00"],
+        "9999-12-31",
+    ),
+    CliCase(
+        "cli: generate onto a folder",
+        ["generate", "bank", "--seed", "1", "--out", "{folder}"],
+        "is a folder",
+    ),
+    CliCase("cli: generate to ''", ["generate", "bank", "--seed", "1", "--out", ""], "--out"),
+    CliCase(
+        "cli: generate from 1960",
+        ["generate", "bank", "--seed", "1", "--start", "1960-01-01", "--out", "{folder}/g.parquet"],
+        "1960-01-01",
+    ),
+    CliCase(
+        "cli: generate past 2099",
+        ["generate", "bank", "--seed", "1", "--start", "2099-12-01", "--days", "90"]
+        + ["--out", "{folder}/g.parquet"],
+        "2099-12-01",
+    ),
+    CliCase(
+        "cli: a database name with a newline",
+        ["info", "--db", "{folder}/two\nlines.duckdb"],
+        "two\\nlines",
+    ),
+    CliCase(
         "cli: a seed that is not a number",
         ["generate", "bank", "--seed", "NaN", "--out", "{folder}/x.parquet"],
         "'NaN'",
@@ -1008,3 +1035,11 @@ def test_bad_input_on_the_command_line_exits_2_with_one_line_and_changes_no_row(
     stderr = capsys.readouterr().err
     assert 1 == len(stderr.strip().splitlines()), stderr
     assert case.named in stderr
+
+
+def test_a_version_past_any_stream_on_the_command_line_reads_the_whole_stream(
+    shared_store: EventStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["state", "--db", shared_store.path, "--stream", "account-1", "--version", "9" * 40]
+    assert 0 == cli.main(argv)
+    assert '"version": 3' in capsys.readouterr().out

@@ -10,8 +10,10 @@ appeared. ``FUZZ_EXAMPLES`` sets how many examples each property tries (CI: the 
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Iterator
+from contextlib import redirect_stderr, redirect_stdout
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventsim import EventSimError, EventStore, NewEvent
+from eventsim import EventSimError, EventStore, NewEvent, cli
 from eventsim.domains import bank, orders
 from eventsim.replay import all_states, state_at
 from tests.strategies import any_value, extreme_times, huge_numbers, odd_paths, odd_text
@@ -218,3 +220,53 @@ def test_sql_with_values_of_the_wrong_kind_is_refused_by_name(
     store: EventStore, folder: Path, query: Any, params: Any
 ) -> None:
     refuses_cleanly(store, folder, lambda: store.sql(query, params))
+
+
+cli_values = st.one_of(
+    odd_text,
+    st.sampled_from(["9" * 40, "-1", "0", "nan", "1e999", "9999-12-31T23:59:59-05:00"]),
+    st.sampled_from(["1960-01-01", "2099-12-01", "0001-01-01T00:00+14:00", "2024-02-30"]),
+    odd_paths,
+)
+cli_argvs = st.one_of(
+    st.tuples(st.just("state"), cli_values, cli_values, cli_values).map(
+        lambda v: ["state", "--db", "fuzz.duckdb", "--stream", v[1], "--as-of", v[2]]
+    ),
+    st.tuples(cli_values, cli_values).map(
+        lambda v: ["state", "--db", v[0], "--stream", "account-1", "--version", v[1]]
+    ),
+    cli_values.map(lambda v: ["info", "--db", v]),
+    st.tuples(cli_values, cli_values).map(lambda v: ["load", v[0], "--db", v[1]]),
+    st.tuples(cli_values, cli_values, cli_values, cli_values).map(
+        lambda v: (
+            ["generate", "bank", "--seed", v[0], "--start", v[1], "--days", v[2]]
+            + ["--accounts", "2", "--out", v[3]]
+        )
+    ),
+    st.lists(cli_values, max_size=5),
+)
+
+
+@FUZZ
+@given(argv=cli_argvs)
+def test_the_command_line_exits_0_or_2_with_one_line_and_changes_nothing(
+    store: EventStore, folder: Path, argv: list[str]
+) -> None:
+    before = store.connection.execute(FINGERPRINT_SQL).fetchall()
+    files = listing(folder)
+    out, errors = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(errors):
+        try:
+            code = cli.main(argv)
+        except SystemExit as exc:  # --help prints and exits 0
+            code = exc.code
+    err = errors.getvalue()
+    assert code in (0, 2), err
+    if code == 2:
+        assert 1 == len(err.strip().splitlines()), err
+        assert before == store.connection.execute(FINGERPRINT_SQL).fetchall()
+        assert files == listing(folder)
+    for made in listing(folder) - files:  # what a successful call promised: remove it
+        path = folder / made
+        if path.is_file():
+            path.unlink()
