@@ -166,3 +166,32 @@ def test_unchecked_appends_from_several_stores_are_never_refused_for_the_stores_
     assert list(range(1, 121)) == [e.version for e in events]
     times = [e.timestamp for e in events]
     assert sorted(times) == times
+
+
+def test_checked_and_unchecked_writers_mixed_on_one_stream_lose_and_reorder_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "mixed.duckdb"
+    EventStore(path).close()
+    acknowledged: list[uuid.UUID] = []
+
+    def write(writer: int) -> None:
+        with EventStore(path) as store:
+            for n in range(30):
+                new_id = event_id(writer, n)
+                deposit = NewEvent("MoneyDeposited", {"amount": 1}, event_id=new_id)
+                while True:
+                    expected = store.version("mixed-1") if writer % 2 else None
+                    try:
+                        store.append("mixed-1", [deposit], expected_version=expected)
+                    except ConcurrencyError:
+                        continue
+                    acknowledged.append(new_id)
+                    break
+
+    assert [] == run_threads(4, write)
+    with EventStore(path) as store:
+        events = store.read_stream("mixed-1")
+    assert list(range(1, 121)) == [e.version for e in events]
+    assert sorted(acknowledged) == sorted(e.event_id for e in events)
+    assert sorted(e.timestamp for e in events) == [e.timestamp for e in events]
