@@ -8,9 +8,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -20,10 +21,12 @@ from tqdm import tqdm
 from eventsim import replay
 from eventsim.catalog import EventStore
 from eventsim.domains import DOMAINS
-from eventsim.errors import EventSimError, InvalidArgument
-from eventsim.events import to_jsonable
+from eventsim.errors import EventSimError, InvalidArgument, shown
+from eventsim.events import EARLIEST, LATEST, to_jsonable
 from eventsim.sim import SIMULATORS, kit
 from eventsim.store import parquet
+
+MAX_DAYS = 36_500  # the simulators' own limit: a century
 
 
 class UsageError(EventSimError):
@@ -94,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    _check_period(args.start, args.days)
+    if not args.out.name or os.path.isdir(args.out):
+        raise InvalidArgument(f"--out {shown(str(args.out))} is a folder; name a .parquet file")
     size = _size(args)
     options = {"transactions": args.transactions} if args.transactions is not None else {}
     if options and args.domain != "bank":
@@ -102,8 +108,10 @@ def _generate(args: argparse.Namespace) -> int:
     batches = module.simulate_batches(
         size, seed=args.seed, start=args.start, days=args.days, **options
     )
-    if not args.out.parent.is_dir():
-        raise InvalidArgument(f"folder {str(args.out.parent)!r} does not exist; create it first")
+    if not os.path.isdir(args.out.parent):
+        raise InvalidArgument(
+            f"folder {shown(str(args.out.parent))} does not exist; create it first"
+        )
     partial = args.out.with_name(args.out.name + ".partial")
     try:
         rows = parquet.write_batches(_with_progress(batches), partial, kit.SCHEMA)
@@ -112,6 +120,17 @@ def _generate(args: argparse.Namespace) -> int:
         partial.unlink(missing_ok=True)
     print(f"wrote {rows:,} {args.domain} events to {args.out}")
     return 0
+
+
+def _check_period(start: datetime, days: int) -> None:
+    """The simulated period lies where the store accepts times, or nothing is generated."""
+    if not 1 <= days <= MAX_DAYS:
+        raise UsageError(f"--days must be from 1 to {MAX_DAYS:,}, got {shown(days)}")
+    if not EARLIEST <= start or start + timedelta(days=days) > LATEST:
+        raise UsageError(
+            f"--start {start:%Y-%m-%d} with --days {days} leaves {EARLIEST:%Y}..{LATEST:%Y}, "
+            "the years the store accepts; pick a later start or fewer days"
+        )
 
 
 def _size(args: argparse.Namespace) -> int:
@@ -130,15 +149,16 @@ def _with_progress(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
 
 
 def _load(args: argparse.Namespace) -> int:
-    is_new = not args.db.exists()
+    is_new = not os.path.lexists(args.db)
     try:
         with EventStore(args.db) as store:
             count = store.load_parquet(args.file)
             streams = store.info()["streams"]
     except EventSimError:
         if is_new:  # leave no empty database behind
-            args.db.unlink(missing_ok=True)
-            Path(str(args.db) + ".wal").unlink(missing_ok=True)
+            for made in (str(args.db), str(args.db) + ".wal"):
+                if os.path.lexists(made):
+                    os.unlink(made)
         raise
     print(f"loaded {count:,} events into {args.db} ({streams:,} streams in all)")
     return 0
@@ -159,9 +179,9 @@ def _state(args: argparse.Namespace) -> int:
 
 
 def _existing_store(path: Path) -> EventStore:
-    if not path.is_file():
+    if not os.path.isfile(path):
         raise InvalidArgument(
-            f"no database at {str(path)!r}; create one with `python -m eventsim load`"
+            f"no database at {shown(str(path))}; create one with `python -m eventsim load`"
         )
     return EventStore(path)
 

@@ -6,9 +6,37 @@ fix the call without reading the source.
 
 from __future__ import annotations
 
+SHOWN_LENGTH = 300  # characters of a value a message shows; the rest is cut
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other unprintable characters escaped, as repr does."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def shown(value: object) -> str:
+    """A value as a message shows it: its repr, on one line, at most ``SHOWN_LENGTH``
+    characters; never raises (a 5000-digit int or a broken ``__repr__`` has no repr)."""
+    if isinstance(value, int) and value.bit_length() > 1000:
+        return f"an integer of {value.bit_length()} bits"
+    try:
+        text = one_line(repr(value))
+    except RecursionError:
+        text = f"<a {type(value).__name__} nested too deeply to show>"
+    except Exception:  # any repr may fail; the message must not
+        text = f"<a {type(value).__name__} that cannot be shown>"
+    if len(text) > SHOWN_LENGTH:
+        text = text[: SHOWN_LENGTH - 3] + "..."
+    return text
+
 
 class EventSimError(Exception):
-    """Root of every error raised on purpose by eventsim."""
+    """Root of every error raised on purpose by eventsim; its message is one line."""
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
 
 
 class InvalidArgument(EventSimError, ValueError):
@@ -36,7 +64,7 @@ class StreamNotFound(EventSimError, LookupError):
 
     def __init__(self, stream_id: str) -> None:
         super().__init__(
-            f"stream {stream_id!r} does not exist; check the id (store.info() counts the "
+            f"stream {shown(stream_id)} does not exist; check the id (store.info() counts the "
             "streams; the event_streams table lists them)"
         )
         self.stream_id = stream_id
@@ -47,7 +75,7 @@ class ConcurrencyError(EventSimError):
 
     def __init__(self, stream_id: str, expected: int, actual: int) -> None:
         super().__init__(
-            f"stream {stream_id!r} is at version {actual}, not the expected {expected}; "
+            f"stream {shown(stream_id)} is at version {actual}, not the expected {expected}; "
             "another writer got there first: read the stream again, re-run the command, "
             "and append with the new version"
         )
@@ -58,3 +86,18 @@ class ConcurrencyError(EventSimError):
 
 class DomainError(EventSimError):
     """A command breaks a business rule of its domain; no event is produced."""
+
+
+class WriteConflict(ConcurrencyError):
+    """Another transaction changed the rows an append moves, at the same time."""
+
+    def __init__(self, stream_id: str, version: int, detail: str) -> None:
+        EventSimError.__init__(
+            self,
+            f"stream {shown(stream_id)} (at version {version}) was not appended to: another "
+            f"transaction changed the store at the same time ({detail}); read the stream "
+            "again and retry",
+        )
+        self.stream_id = stream_id
+        self.expected = version
+        self.actual = version

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Self
 
-from eventsim.errors import EventSimError, InvalidArgument, InvalidEvent, UnknownEventType
+from eventsim.errors import EventSimError, InvalidArgument, InvalidEvent, UnknownEventType, shown
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 # Amounts are below this: 26 digits, and with two decimals they fit Decimal's 28. The bulk
@@ -67,13 +67,13 @@ class NewEvent:
 
 def _parse_str(name: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidEvent(f"field {name!r} must be a non-empty string, got {value!r}")
+        raise InvalidEvent(f"field {name!r} must be a non-empty string, got {shown(value)}")
     return value
 
 
 def _parse_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidEvent(f"field {name!r} must be a whole number, got {value!r}")
+        raise InvalidEvent(f"field {name!r} must be a whole number, got {shown(value)}")
     return value
 
 
@@ -86,20 +86,28 @@ def parse_money(name: str, value: object) -> Decimal:
     if type(value) is int and 0 < value < MONEY_LIMIT:
         return Decimal(value)  # the common stored amount: nothing below can refuse it
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise InvalidEvent(f"field {name!r} must be a number, got {value!r}")
+        raise InvalidEvent(f"field {name!r} must be a number, got {shown(value)}")
+    if isinstance(value, int) and value >= MONEY_LIMIT:  # before str(): 10**5000 has none
+        raise InvalidEvent(f"field {name!r} is too large: {shown(value)}; check its units")
     try:
         # str() first: Decimal(0.1) would carry the float's binary error into the ledger.
         amount = Decimal(str(value))
-    except InvalidOperation:
-        raise InvalidEvent(f"field {name!r} must be a number, got {value!r}") from None
+    except (InvalidOperation, ValueError):
+        raise InvalidEvent(f"field {name!r} must be a number, got {shown(value)}") from None
     if not amount.is_finite() or amount <= 0:
-        raise InvalidEvent(f"field {name!r} must be a finite amount > 0, got {value!r}")
+        raise InvalidEvent(f"field {name!r} must be a finite amount > 0, got {shown(value)}")
+    if amount >= MONEY_LIMIT:
+        raise InvalidEvent(f"field {name!r} is too large: {shown(value)}; check its units")
     try:
         cents = amount.quantize(Decimal("0.01"))
     except InvalidOperation:  # more digits than Decimal's 28 of precision
-        raise InvalidEvent(f"field {name!r} is too large: {value!r}; check its units") from None
+        raise InvalidEvent(
+            f"field {name!r} is too large: {shown(value)}; check its units"
+        ) from None
     if amount != cents:
-        raise InvalidEvent(f"field {name!r} has more than 2 decimals: {value!r}; round to cents")
+        raise InvalidEvent(
+            f"field {name!r} has more than 2 decimals: {shown(value)}; round to cents"
+        )
     # A fraction is stored as a JSON number, a double: refuse what a double cannot hold
     # exactly. A float holds itself: its shortest repr is where ``amount`` came from.
     if (
@@ -108,7 +116,7 @@ def parse_money(name: str, value: object) -> Decimal:
         and Decimal(repr(float(amount))) != amount
     ):
         raise InvalidEvent(
-            f"field {name!r} has more digits than a JSON number keeps exactly: {value!r}; "
+            f"field {name!r} has more digits than a JSON number keeps exactly: {shown(value)}; "
             "use at most 15 significant digits"
         )
     return amount
@@ -136,16 +144,17 @@ class DomainEvent:
         """Build the event from a JSON payload, or raise ``InvalidEvent`` naming the field."""
         if not isinstance(data, Mapping):
             raise InvalidEvent(
-                f"{cls.__name__} data must be a JSON object, got {type(data).__name__}: {data!r}"
+                f"{cls.__name__} data must be a JSON object, got {type(data).__name__}: "
+                f"{shown(data)}"
             )
         names, parsers = _plan(cls)
         if data.keys() != names:
             fields = field_kinds(cls)
             missing = sorted(set(fields) - set(data))
-            extra = sorted(set(data) - set(fields))
+            extra = sorted(set(data) - set(fields), key=str)  # keys need not be text
             raise InvalidEvent(
                 f"{cls.__name__} data must have exactly the fields {sorted(fields)}; "
-                f"missing {missing}, unexpected {extra}"
+                f"missing {missing}, unexpected {shown(extra)}"
             )
         return cls(**{name: parse(name, data[name]) for name, parse in parsers})
 
@@ -196,16 +205,24 @@ def to_jsonable(value: object) -> object:
     if type(value) is dict:
         return {k: to_jsonable(v) for k, v in value.items()}
     if type(value) is Decimal:
-        return int(value) if value == value.to_integral_value() else float(value)
+        return _decimal(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return _decimal(value)
     if isinstance(value, Mapping):
         return {k: to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     return value
+
+
+def _decimal(value: Decimal) -> int | float:
+    """A whole Decimal as an int, any other as a float (infinite or NaN if it is, or if it
+    is beyond a double: JSON refuses those, and a billion-digit int is never built)."""
+    if value.is_finite() and value.adjusted() < 309 and value == value.to_integral_value():
+        return int(value)
+    return float(value)  # a signalling NaN raises ValueError, which to_json reports
 
 
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -219,15 +236,20 @@ def to_json(value: Mapping[str, Any], what: str) -> str:
         return "{}"  # the usual metadata
     try:
         text = _ENCODER.encode(to_jsonable(value))
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise InvalidEvent(f"{what} is not valid JSON ({exc}): {str(value)[:200]}") from None
+    except RecursionError:
+        raise InvalidEvent(
+            f"{what} is nested too deeply to store as JSON (hundreds of levels of objects or "
+            "lists); flatten it"
+        ) from None
+    except (TypeError, ValueError) as exc:
+        raise InvalidEvent(f"{what} is not valid JSON ({exc}): {shown(value)}") from None
     if "\\ud" in text:  # a surrogate escape: valid in a pair, but DuckDB refuses a lone one
         try:
             json.dumps(to_jsonable(value), ensure_ascii=False).encode()
         except UnicodeEncodeError as exc:
             raise InvalidEvent(
                 f"{what} has text that is not valid Unicode (the lone surrogate "
-                f"{ascii(exc.object[exc.start : exc.end])}): {ascii(value)[:200]}; "
+                f"{ascii(exc.object[exc.start : exc.end])}): {ascii(value)[:300]}; "
                 "decode the text properly before storing it"
             ) from None
     # The encoder escapes every non-ASCII character: a character is a byte.
@@ -248,7 +270,7 @@ def as_new_event(
     if isinstance(event, DomainEvent):
         return NewEvent(event.event_type(), event.to_data(), dict(metadata or {}))
     raise InvalidEvent(
-        f"expected a NewEvent or a domain event, got {type(event).__name__}: {event!r}"
+        f"expected a NewEvent or a domain event, got {type(event).__name__}: {shown(event)}"
     )
 
 
@@ -290,7 +312,7 @@ def check_stream_id(stream_id: object) -> str:
     """Return the id if it is 1-255 letters, digits or ``._:@-`` (starting alphanumeric)."""
     if not isinstance(stream_id, str) or not STREAM_ID_PATTERN.fullmatch(stream_id):
         raise InvalidArgument(
-            f"stream id {stream_id!r} is not valid: use 1 to 255 characters from letters, "
+            f"stream id {shown(stream_id)} is not valid: use 1 to 255 characters from letters, "
             "digits and . _ : @ - starting with a letter or digit, e.g. 'account-42'"
         )
     return stream_id
@@ -301,15 +323,22 @@ def check_timestamp(
 ) -> datetime:
     """Return the time in UTC; naive or implausible times raise ``error``."""
     if not isinstance(value, datetime):
-        raise error(f"{what} must be a datetime, got {type(value).__name__}: {value!r}")
-    if value.tzinfo is None or value.utcoffset() is None:
+        raise error(f"{what} must be a datetime, got {type(value).__name__}: {shown(value)}")
+    try:
+        offset = value.utcoffset()
+    except (TypeError, ValueError):  # a tzinfo that answers nonsense
+        offset = None
+    if value.tzinfo is None or offset is None:
         raise error(
             f"{what} {value.isoformat()} has no time zone; pass an aware time such as "
             f"datetime({value.year}, {value.month}, {value.day}, tzinfo=UTC)"
         )
-    utc = value.astimezone(UTC)
-    if not EARLIEST <= utc < LATEST:
-        raise error(f"{what} {utc.isoformat()} is outside 1970..2099; check its units")
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # datetime.max at -05:00 is past the year 9999 in UTC
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise error(f"{what} {value.isoformat()} is outside 1970..2099; check its units")
     return utc
 
 
@@ -320,18 +349,17 @@ class EventTypes:
         self._classes = dict(classes)
 
     def __contains__(self, event_type: object) -> bool:
-        return event_type in self._classes
+        return isinstance(event_type, str) and event_type in self._classes
 
     def names(self) -> list[str]:
         return sorted(self._classes)
 
     def get(self, event_type: str) -> type[DomainEvent]:
-        try:
-            return self._classes[event_type]
-        except KeyError:
+        if event_type not in self:
             raise UnknownEventType(
-                f"unknown event type {event_type!r}; known types: {', '.join(self.names())}"
-            ) from None
+                f"unknown event type {shown(event_type)}; known types: {', '.join(self.names())}"
+            )
+        return self._classes[event_type]
 
     def parse(self, event_type: str, data: object) -> DomainEvent:
         """The typed domain event for a stored payload."""

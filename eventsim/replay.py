@@ -15,7 +15,7 @@ import pandas as pd
 
 from eventsim.catalog import EventStore
 from eventsim.domains import DOMAINS, EVENT_TYPES, domain_of
-from eventsim.errors import InvalidArgument
+from eventsim.errors import InvalidArgument, shown
 from eventsim.events import DomainEvent, Event, check_timestamp
 from eventsim.sql import STATE_SQL
 
@@ -84,7 +84,7 @@ def history(store: EventStore, stream_id: str) -> pd.DataFrame:
 
 def all_states(store: EventStore, domain: str, *, as_of: datetime | None = None) -> pd.DataFrame:
     """Every stream of ``domain`` as of a time, folded by the domain's SQL in one query."""
-    if domain not in DOMAINS:
-        raise InvalidArgument(f"unknown domain {domain!r}; choose one of {sorted(DOMAINS)}")
+    if not isinstance(domain, str) or domain not in DOMAINS:
+        raise InvalidArgument(f"unknown domain {shown(domain)}; choose one of {sorted(DOMAINS)}")
     moment = LATEST_SQL_TIME if as_of is None else check_timestamp(as_of, "as_of")
     return store.sql(STATE_SQL[domain], [moment])

@@ -1,7 +1,9 @@
-"""Hypothesis strategies for the bank domain: amounts, commands and command sequences."""
+"""Hypothesis strategies: the bank domain's amounts, commands and command sequences, and
+anything a caller might pass (odd text, huge numbers, extreme times, odd paths)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 from hypothesis import strategies as st
@@ -84,3 +86,64 @@ def broker_faults(
         crash_rate=st.floats(0, crashes),
         seed=seeds,
     )
+
+
+# -- anything a caller might pass: for the fuzz tests of the public API -----------------
+odd_text = st.one_of(
+    st.text(max_size=30),
+    st.text(st.characters(codec="utf-8"), max_size=30),
+    st.text(st.characters(categories=["Cc", "Cf", "Zl", "Zp", "Zs", "Co", "Cs"]), max_size=10),
+    st.sampled_from(["", " ", "\n", "a\nb", "\x00", "'; DROP TABLE event_store; --", "kontø-1"]),
+)
+huge_numbers = st.one_of(
+    # Built when drawn: a 5000-digit int has no repr for Hypothesis to show a strategy by.
+    st.sampled_from([5000, -5000, 200, 64, 63]).map(lambda n: 2**n if n < 1000 else 10**n),
+    st.sampled_from([0, -1, -(2**63)]),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(
+        [Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"), Decimal("-Infinity")]
+        + [Decimal("1e999999999"), Decimal("-1e-999999999"), Decimal("1e30"), Decimal("0.001")]
+    ),
+    st.decimals(allow_nan=True, allow_infinity=True),
+)
+extreme_times = st.one_of(
+    st.datetimes(timezones=st.timezones()),
+    st.datetimes(),  # naive
+    st.sampled_from(
+        [
+            datetime.max.replace(tzinfo=timezone(timedelta(hours=-5))),
+            datetime.min.replace(tzinfo=timezone(timedelta(hours=5))),
+            datetime.max.replace(tzinfo=timezone(timedelta(hours=23, minutes=59))),
+            datetime(1969, 12, 31, 23, 59, tzinfo=UTC),
+            datetime(2100, 1, 1, tzinfo=UTC),
+        ]
+    ),
+)
+odd_paths = st.one_of(
+    st.sampled_from(["", ".", "..", "/", "~", "*", "?", "[1]", "{a,b}", "a b", "'q'", "a\nb"]),
+    st.sampled_from(["nowhere/x.parquet", "x.parquet/", "\x00", "a" * 300, "http://x/y"]),
+    odd_text.map(lambda t: t + ".parquet"),
+)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    huge_numbers,
+    odd_text,
+    st.binary(max_size=10),
+    extreme_times,
+    st.uuids(),
+    st.just(object()),
+    st.just(...),
+    st.just(print),
+)
+any_value = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.tuples(inner, inner),
+        st.dictionaries(st.one_of(odd_text, st.integers(), st.none()), inner, max_size=4),
+        st.sets(st.integers(), max_size=3),
+    ),
+    max_leaves=10,
+)

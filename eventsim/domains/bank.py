@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from eventsim.errors import DomainError, InvalidEvent
+from eventsim.errors import DomainError, InvalidEvent, shown
 from eventsim.events import DomainEvent, parse_money
 
 Money = Decimal  # the annotation "Money" makes DomainEvent.from_data parse an exact amount
@@ -132,11 +132,16 @@ def _require_open(status: str, command: object) -> None:
 
 def check(status: str, balance: Decimal, command: Command) -> None:
     """The domain's rules for ``command`` given the current status and balance."""
+    if not isinstance(command, Command):
+        raise DomainError(
+            f"the bank domain has no command {shown(command)}; "
+            "use OpenAccount, Deposit, Withdraw or CloseAccount"
+        )
     if isinstance(command, OpenAccount):
         if status != "new":
             raise AccountNotOpen(f"cannot open the account again: it is {status}")
-        if not command.owner.strip():
-            raise DomainError(f"owner must be a non-empty name, got {command.owner!r}")
+        if not isinstance(command.owner, str) or not command.owner.strip():
+            raise DomainError(f"owner must be a non-empty name, got {shown(command.owner)}")
         return
     _require_open(status, command)
     if isinstance(command, Withdraw) and _amount(command.amount) > balance:
@@ -147,13 +152,19 @@ def check(status: str, balance: Decimal, command: Command) -> None:
         _amount(command.amount)
     if isinstance(command, CloseAccount) and balance != 0:
         raise DomainError(f"cannot close with a balance of {balance}: withdraw it first")
-    if isinstance(command, CloseAccount) and not command.reason.strip():
+    if isinstance(command, CloseAccount) and (
+        not isinstance(command.reason, str) or not command.reason.strip()
+    ):
         # AccountClosed needs a non-empty reason; refuse here, not later in the store.
-        raise DomainError(f"reason must be a non-empty text, got {command.reason!r}")
+        raise DomainError(f"reason must be a non-empty text, got {shown(command.reason)}")
 
 
 def decide(state: Account, command: Command) -> list[DomainEvent]:
     """The events ``command`` produces, or a ``DomainError`` if a rule forbids it."""
+    if not isinstance(state, Account):
+        raise DomainError(
+            f"the state must be an Account, got {shown(state)}; start from INITIAL_STATE"
+        )
     check(state.status, state.balance, command)
     match command:
         case OpenAccount(owner=owner):

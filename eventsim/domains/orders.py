@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from eventsim.errors import DomainError, InvalidEvent
+from eventsim.errors import DomainError, InvalidEvent, shown
 from eventsim.events import DomainEvent, Parser, parse_money
 
 Money = Decimal  # the annotation "Money" makes DomainEvent.from_data parse an exact amount
@@ -385,7 +385,7 @@ def check(state: Order, command: Command) -> None:
     """The domain's rules for ``command`` in ``state``; raise an ``OrderError`` if one breaks."""
     name = type(command).__name__
     if type(command) not in ALLOWED_FROM:
-        raise OrderError(f"the orders domain has no command {command!r}")
+        raise OrderError(f"the orders domain has no command {shown(command)}")
     if state.status in ("cancelled", "delivered"):
         raise StepNotAllowed(
             f"cannot {name}: the order is {state.status!r}; "
@@ -399,7 +399,7 @@ def check(state: Order, command: Command) -> None:
     for field in dataclasses.fields(command):
         value = getattr(command, field.name)
         if field.type == "str" and (not isinstance(value, str) or not value.strip()):
-            raise InvalidOrder(f"{name}.{field.name} must be non-empty text, got {value!r}")
+            raise InvalidOrder(f"{name}.{field.name} must be non-empty text, got {shown(value)}")
     match command:
         case PlaceOrder(items=items):
             _lines(items)
@@ -434,6 +434,10 @@ def check(state: Order, command: Command) -> None:
 
 def decide(state: Order, command: Command) -> list[DomainEvent]:
     """The events ``command`` produces, or an ``OrderError`` if a rule forbids it."""
+    if not isinstance(state, Order):
+        raise OrderError(
+            f"the state must be an Order, got {shown(state)}; start from INITIAL_STATE"
+        )
     check(state, command)
     match command:
         case PlaceOrder(customer_id=customer_id, items=items):

@@ -26,6 +26,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from eventsim.catalog import EventStore
@@ -286,8 +287,12 @@ STATES_OVER_HOT_AND_COLD = {name: over_hot_and_cold(sql) for name, sql in STATE_
 
 
 def _cold_view(store: EventStore, files: Sequence[str]) -> None:
-    """The connection's temporary view of the cold files, named COLD_VIEW."""
-    store.connection.read_parquet(list(files)).create_view(COLD_VIEW, replace=True)
+    """The connection's temporary view of the cold files, named COLD_VIEW.
+
+    Read by pyarrow: DuckDB's read_parquet takes a name as a glob pattern (``cold[1]``).
+    """
+    cold = pa.concat_tables([pq.read_table(pa.OSFile(str(file))) for file in files])
+    store.connection.register(COLD_VIEW, cold)
 
 
 def state_over(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eventsim.errors import InvalidArgument
+from eventsim.errors import InvalidArgument, shown
 
 
 def check_expected_version(expected: object) -> None:
@@ -10,11 +10,12 @@ def check_expected_version(expected: object) -> None:
         isinstance(expected, bool) or not isinstance(expected, int) or expected < 0
     ):
         raise InvalidArgument(
-            f"expected_version must be None or a version >= 0 (0: a new stream), got {expected!r}"
+            "expected_version must be None or a version >= 0 (0: a new stream), "
+            f"got {shown(expected)}"
         )
 
 
 def positive(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidArgument(f"{name} must be a whole number >= 1, got {value!r}")
+        raise InvalidArgument(f"{name} must be a whole number >= 1, got {shown(value)}")
     return value

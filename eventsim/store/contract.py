@@ -12,6 +12,8 @@ guarantees, and one contract test suite (``tests/store/``) runs against each:
   bounds are keyword-only.
 - Bad input raises an ``EventSimError`` subclass with a one-line message and changes
   nothing.
+- A store may be shared by threads; one file opened under several names is one store; a
+  path is read or written exactly as named, never as a pattern.
 """
 
 from __future__ import annotations

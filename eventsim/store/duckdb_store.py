@@ -20,22 +20,24 @@ The kernel knows no domain; it is handed the event types it accepts:
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 import duckdb
 import pandas as pd
 
 from eventsim.errors import (
     ConcurrencyError,
-    DuplicateEventId,
     InvalidArgument,
     StreamNotFound,
+    WriteConflict,
+    shown,
 )
 from eventsim.events import (
     DomainEvent,
@@ -43,26 +45,35 @@ from eventsim.events import (
     EventTypes,
     NewEvent,
     check_stream_id,
-    check_timestamp,
 )
-from eventsim.store import batch, companion, parquet
-from eventsim.store.arguments import check_expected_version, positive
+from eventsim.store import batch, companion, files, parquet, reads
+from eventsim.store.arguments import check_expected_version
 from eventsim.store.decode import READ_COLUMNS, collector_paused, events_from_rows
 from eventsim.store.insert import insert_events
 from eventsim.store.schema import SCHEMA_SQL, transaction
 
-# One writer at a time per database file in this process: DuckDB resolves concurrent
-# transactions optimistically, so two appends racing on the log head would fail late.
-_FILE_LOCKS: dict[str, threading.RLock] = {}
-_FILE_LOCKS_GUARD = threading.Lock()
+_DIALECT = reads.Dialect(
+    param="?", read_columns=READ_COLUMNS, type_in_list="list_contains(?, event_type)"
+)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def _write_lock(path: str) -> threading.RLock:
-    if path == ":memory:":
-        return threading.RLock()
-    key = str(Path(path).resolve())
-    with _FILE_LOCKS_GUARD:
-        return _FILE_LOCKS.setdefault(key, threading.RLock())
+def _one_call_at_a_time(
+    method: Callable[Concatenate[DuckDBEventStore, P], R],
+) -> Callable[Concatenate[DuckDBEventStore, P], R]:
+    """A store's calls run one at a time, so one store can be shared by threads.
+
+    A DuckDB connection refuses a second call while one runs ("connection is busy"), and a
+    transaction begun by one thread would take in another thread's statements.
+    """
+
+    @functools.wraps(method)
+    def serialized(self: DuckDBEventStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._calls:
+            return method(self, *args, **kwargs)
+
+    return serialized
 
 
 class DuckDBEventStore:
@@ -73,7 +84,8 @@ class DuckDBEventStore:
     an event type to a SQL condition that vouches for a loaded payload (see
     ``eventsim.store.parquet``).
 
-    Use one ``EventStore`` per thread; several may open the same file in one process.
+    A store may be shared by threads: its calls run one at a time, each in its own
+    transaction. Several stores may open one file in a process, under any of its names.
     ``clock`` and ``new_id`` supply the timestamp and id of events that bring none;
     lessons and tests pass ``TickingClock`` and ``seeded_ids`` to stay reproducible.
     """
@@ -89,19 +101,29 @@ class DuckDBEventStore:
         event_types: EventTypes,
         load_checks: Mapping[str, str] | None = None,
     ) -> None:
-        self.path = str(path)
-        _refuse_foreign_file(self.path)
+        self.path = files.as_path(path, "the store's path")
         try:
-            self._con = duckdb.connect(self.path)
+            _refuse_foreign_file(self.path)
+            # Every name of one file shares one database and one writer lock (files.py).
+            self._con, self._file = files.connect(self.path)
+        except (duckdb.Error, OSError) as exc:
+            raise InvalidArgument(
+                f"cannot open {shown(self.path)} as an event store: {_first_line(exc)}; "
+                "pass a new file name, an existing eventsim DuckDB file, or ':memory:'"
+            ) from None
+        try:
             self._con.execute("SET TimeZone = 'UTC'")
             self._con.execute(SCHEMA_SQL)
             self._con.execute(companion.SCHEMA_SQL)
         except duckdb.Error as exc:
+            self._con.close()
             raise InvalidArgument(
-                f"cannot open {self.path!r} as an event store: {str(exc).splitlines()[0]}; "
+                f"cannot open {shown(self.path)} as an event store: {_first_line(exc)}; "
                 "pass a new file name, an existing eventsim DuckDB file, or ':memory:'"
             ) from None
-        self._lock = _write_lock(self.path)
+        # The writer lock: the file's, shared by every store on it; a store's own in memory.
+        self._lock = self._file.lock if self._file else threading.RLock()
+        self._calls = threading.RLock()  # this store's calls, one at a time
         self._clock = clock or (lambda: datetime.now(UTC))
         self._new_id = new_id
         self.event_types = event_types
@@ -110,6 +132,7 @@ class DuckDBEventStore:
             companion.rebuild_if_stale(self._con, self.event_types)
 
     # -- lifecycle ---------------------------------------------------------------------
+    @_one_call_at_a_time
     def close(self) -> None:
         self._con.close()
 
@@ -124,10 +147,12 @@ class DuckDBEventStore:
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """The DuckDB connection, for SQL the helpers do not cover."""
+        """The DuckDB connection, for SQL the helpers do not cover (one thread at a time:
+        unlike the store's methods, it is not guarded)."""
         return self._con
 
     # -- writing -----------------------------------------------------------------------
+    @_one_call_at_a_time
     def append(
         self,
         stream_id: str,
@@ -143,10 +168,19 @@ class DuckDBEventStore:
         """
         check_stream_id(stream_id)
         check_expected_version(expected_version)
-        rows = batch.prepare(events, self.event_types, self._clock, self._new_id)
-        ids = [row.event_id for row in rows]
+        prepared = batch.prepare(events, self.event_types, self._new_id)
+        try:
+            return self._append(stream_id, prepared, expected_version)
+        except duckdb.TransactionException as exc:  # rolled back; raw SQL past the lock
+            raise WriteConflict(stream_id, self._head(stream_id)[0], _first_line(exc)) from None
+
+    def _append(
+        self, stream_id: str, prepared: list[batch.Row], expected_version: int | None
+    ) -> int:
+        ids = [row.event_id for row in prepared]
         with self._lock, transaction(self._con):
             current, last_time = self._head(stream_id)
+            rows = batch.stamp(prepared, self._clock, last_time)
             if expected_version is not None and expected_version != current:
                 if self._already_stored(stream_id, ids):
                     return current
@@ -175,41 +209,21 @@ class DuckDBEventStore:
             "WHERE event_id IN (SELECT CAST(unnest(?) AS UUID))",
             [ids],
         ).fetchall()
-        if not found:
-            return False
-        in_stream = {event_id for event_id, stream in found if stream == stream_id}
-        if len(in_stream) == len(ids):
-            return True
-        stored = sorted(event_id for event_id, _ in found)
-        streams = sorted({stream for _, stream in found})
-        raise DuplicateEventId(
-            f"{len(stored)} of the batch's {len(ids)} event ids are already stored "
-            f"(e.g. {stored[0]}, in {streams}): a re-send must repeat the original batch "
-            "exactly, to the same stream; new events need new ids"
-        )
+        return batch.is_resend(stream_id, ids, found)
 
     # -- reading -----------------------------------------------------------------------
+    @_one_call_at_a_time
     def version(self, stream_id: str) -> int:
         """The stream's current version; 0 if it does not exist."""
         check_stream_id(stream_id)
         return self._head(stream_id)[0]
 
+    @_one_call_at_a_time
     def read_stream(
         self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
     ) -> list[Event]:
         """The stream's events in version order, up to a version and/or a time."""
-        check_stream_id(stream_id)
-        where: list[str] = ["stream_id = ?"]
-        params: list[object] = [stream_id]
-        if to_version is not None:
-            where.append("version <= ?")
-            params.append(positive("to_version", to_version))
-        if as_of is not None:
-            where.append("timestamp <= ?")
-            params.append(check_timestamp(as_of, "as_of"))
-        query = (
-            f"SELECT {READ_COLUMNS} FROM event_store WHERE {' AND '.join(where)} ORDER BY version"  # noqa: S608 (fixed fragments)
-        )
+        query, params = reads.stream_query(_DIALECT, stream_id, to_version, as_of)
         with collector_paused():
             rows = self._con.execute(query, params).fetchall()
             events = events_from_rows(rows, repeat(stream_id))
@@ -218,36 +232,34 @@ class DuckDBEventStore:
             raise StreamNotFound(stream_id)
         return events
 
+    @_one_call_at_a_time
     def read_all(
         self, *, after: int = 0, event_types: Sequence[str] | None = None, limit: int | None = None
     ) -> list[Event]:
         """Events in commit order with ``position > after``, optionally of some types."""
-        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-            raise InvalidArgument(f"after must be a position >= 0, got {after!r}")
-        where: list[str] = ["position > ?"]
-        params: list[object] = [after]
-        if event_types is not None:
-            if isinstance(event_types, str):
-                raise InvalidArgument(
-                    f"event_types must be a list of names, got the string {event_types!r}"
-                )
-            for name in event_types:
-                self.event_types.get(name)
-            where.append("list_contains(?, event_type)")
-            params.append(list(event_types))
-        columns = f"{READ_COLUMNS}, stream_id"
-        query = f"SELECT {columns} FROM event_store WHERE {' AND '.join(where)} ORDER BY position"  # noqa: S608 (fixed fragments)
-        if limit is not None:
-            query += " LIMIT ?"
-            params.append(positive("limit", limit))
+        query, params = reads.all_query(_DIALECT, self.event_types, after, event_types, limit)
         with collector_paused():
             rows = self._con.execute(query, params).fetchall()
             return events_from_rows(rows, [row[7] for row in rows])
 
+    @_one_call_at_a_time
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run a query (values as ``?`` parameters, never pasted in) and return a DataFrame."""
-        return self._con.execute(query, params or []).df()
+        if not isinstance(query, str) or not query.strip():
+            raise InvalidArgument(f"the query must be SQL text, got {shown(query)}")
+        if params is not None and not isinstance(params, list | tuple | dict):
+            raise InvalidArgument(
+                f"params must be a list of values for the query's ?, got {shown(params)}"
+            )
+        try:
+            result = self._con.execute(query, params or [])
+        except duckdb.Error as exc:
+            raise InvalidArgument(f"{_first_line(exc)}; the query was {shown(query)}") from None
+        if result is None:  # nothing but comments or semicolons
+            raise InvalidArgument(f"the query {shown(query)} holds no statement")
+        return result.df()
 
+    @_one_call_at_a_time
     def info(self) -> dict[str, Any]:
         """Streams, events, counts per type and the time range, as plain values."""
         streams, events, first, last = self._con.execute(
@@ -268,14 +280,23 @@ class DuckDBEventStore:
         }
 
     # -- bulk --------------------------------------------------------------------------
+    @_one_call_at_a_time
     def load_parquet(self, path: str | Path) -> int:
         """Append every event of a Parquet file, checked like ``append``; all or nothing."""
+        file = files.as_path(path, "the Parquet file's path")
         with self._lock:
-            return parquet.load_parquet(self._con, Path(path), self.event_types, self.load_checks)
+            return parquet.load_parquet(self._con, file, self.event_types, self.load_checks)
 
+    @_one_call_at_a_time
     def export_parquet(self, path: str | Path) -> int:
         """Write the whole log, in commit order, to a Parquet file; return the row count."""
-        return parquet.export_parquet(self._con, Path(path))
+        file = files.as_path(path, "the Parquet file's path")
+        own = self._file.name if self._file else None
+        return parquet.export_parquet(self._con, file, own)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _refuse_foreign_file(path: str) -> None:
@@ -288,6 +309,6 @@ def _refuse_foreign_file(path: str) -> None:
         header = handle.read(12)
     if header[8:12] != b"DUCK":
         raise InvalidArgument(
-            f"{path!r} is not a DuckDB database file; pass a new file name, an existing "
+            f"{shown(path)} is not a DuckDB database file; pass a new file name, an existing "
             "eventsim DuckDB file, or ':memory:' (to load Parquet, use load_parquet)"
         )

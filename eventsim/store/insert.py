@@ -48,6 +48,7 @@ def _insert_one(
     position: int,
     row: batch.Row,
 ) -> None:
+    assert row.timestamp is not None, "rows are stamped (batch.stamp) before they go in"
     con.execute(
         f"INSERT INTO event_store ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 (constant)
         [

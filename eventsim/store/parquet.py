@@ -4,12 +4,20 @@ A load checks the whole file before it writes a row, with the same rules as
 ``EventStore.append``: known event types and payload fields, aware timestamps in time
 order, versions 1..n per stream continuing from the stream's head, unique event ids.
 The first bad row is named; nothing is written.
+
+A path is a path, never a pattern: DuckDB's ``read_parquet`` reads its argument as a glob
+(``events[1].parquet`` matches ``events1.parquet``) and has no option to read it
+literally, so the file is opened by pyarrow, which reads exactly the file named, and
+DuckDB scans the Arrow table. The export writes to a name of the store's own choosing and
+renames it into place.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -17,7 +25,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from eventsim.errors import EventSimError, InvalidDataset
+from eventsim.errors import EventSimError, InvalidArgument, InvalidDataset, shown
 from eventsim.events import (
     BASE_PARSERS,
     EARLIEST,
@@ -28,7 +36,7 @@ from eventsim.events import (
     EventTypes,
     field_kinds,
 )
-from eventsim.store import companion
+from eventsim.store import companion, files
 
 INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
 TEXT = ("VARCHAR", "JSON")
@@ -47,8 +55,8 @@ STAGE_SQL = """
 CREATE OR REPLACE TEMP TABLE _incoming AS
 SELECT stream_id, CAST(version AS BIGINT) AS version, CAST(event_id AS VARCHAR) AS event_id,
        event_type, CAST(data AS VARCHAR) AS data, CAST(metadata AS VARCHAR) AS metadata,
-       timestamp, file_row_number AS row
-FROM read_parquet(?, file_row_number = true)
+       timestamp, row
+FROM _parquet_file
 """
 
 # Parameters: stream id pattern, known types, the payload limit (twice), earliest and
@@ -177,7 +185,7 @@ SET version = excluded.version, last_timestamp = excluded.last_timestamp
 
 def load_parquet(
     con: duckdb.DuckDBPyConnection,
-    path: Path,
+    path: str,
     types: EventTypes,
     checks: Mapping[str, str] | None = None,
 ) -> int:
@@ -186,16 +194,66 @@ def load_parquet(
     ``checks``: per event type, a SQL condition over ``data`` that vouches for a payload
     (e.g. ``eventsim.sql.LOAD_CHECKS``); rows it does not vouch for are parsed in Python.
     """
-    if not path.is_file():
-        raise InvalidDataset(f"no Parquet file at {str(path)!r}; check the path")
-    _check_columns(con, path)
+    if not os.path.isfile(path):
+        raise InvalidDataset(f"no Parquet file at {shown(path)}; check the path")
+    con.register("_parquet_file", _read(path))
+    try:
+        _check_columns(con, path)
+        return _load_staged(con, path, types, checks or {})
+    finally:
+        con.unregister("_parquet_file")
+
+
+def _read(path: str) -> pa.Table:
+    """The file as an Arrow table, with its row numbers; its text checked as UTF-8."""
+    try:
+        with pa.OSFile(path) as source:
+            table = pq.read_table(source)
+    except (OSError, pa.ArrowException) as exc:
+        raise InvalidDataset(
+            f"cannot read {shown(path)} as Parquet: {_first_line(exc)}; check the file"
+        ) from None
+    _check_utf8(table, path)
+    if "row" in table.column_names:
+        raise InvalidDataset(
+            f"{shown(path)} has a column 'row', which is not a column of the event schema"
+        )
+    return table.append_column("row", pa.array(range(table.num_rows), pa.int64()))
+
+
+def _check_utf8(table: pa.Table, path: str) -> None:
+    """Text that is not UTF-8 is refused naming its row (pyarrow does not check on read)."""
+    try:
+        table.validate(full=True)
+    except pa.ArrowInvalid:
+        pass
+    else:
+        return
+    for name in table.column_names:
+        column = table[name]
+        if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+            continue
+        for row, raw in enumerate(column.cast(pa.large_binary()).to_pylist()):
+            try:
+                raw is None or raw.decode()
+            except UnicodeDecodeError:
+                raise InvalidDataset(
+                    f"{shown(path)}, row {row + 1}: column {name!r} holds text that is not "
+                    f"UTF-8: {shown(raw)}; decode the text properly and write the file again"
+                ) from None
+    raise InvalidDataset(f"{shown(path)} is not a valid Parquet table; check the file")
+
+
+def _load_staged(
+    con: duckdb.DuckDBPyConnection, path: str, types: EventTypes, checks: Mapping[str, str]
+) -> int:
     con.begin()
     try:
-        con.execute(STAGE_SQL, [str(path)])
+        con.execute(STAGE_SQL)
         (count,) = con.execute("SELECT count(*) FROM _incoming").fetchall()[0]
         if count == 0:
-            raise InvalidDataset(f"{path} holds no events; nothing to load")
-        _check_rows(con, path, types, checks or {})
+            raise InvalidDataset(f"{shown(path)} holds no events; nothing to load")
+        _check_rows(con, path, types, checks)
         (position,) = con.execute("SELECT position FROM event_log").fetchall()[0]
         con.execute(INSERT_SQL, [position])
         companion.insert_from(con, "incoming", types)
@@ -205,25 +263,26 @@ def load_parquet(
         con.commit()
     except duckdb.Error as exc:
         con.rollback()
-        raise InvalidDataset(f"cannot load {path}: {str(exc).splitlines()[0]}") from None
+        raise InvalidDataset(f"cannot load {shown(path)}: {_first_line(exc)}") from None
     except BaseException:
         con.rollback()
         raise
     return int(count)
 
 
-def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    try:
-        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
-    except duckdb.Error as exc:
-        raise InvalidDataset(f"cannot read {path} as Parquet: {str(exc).splitlines()[0]}") from None
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _check_columns(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    described = con.execute("DESCRIBE SELECT * EXCLUDE (row) FROM _parquet_file").fetchall()
     columns = {name: type_ for name, type_, *_ in described}
     missing = sorted(set(EXPECTED_COLUMNS) - set(columns))
     extra = sorted(set(columns) - set(EXPECTED_COLUMNS) - set(OPTIONAL_COLUMNS))
     if missing or extra:
         raise InvalidDataset(
-            f"{path} must have the columns {list(EXPECTED_COLUMNS)}; "
-            f"missing {missing}, unexpected {extra}"
+            f"{shown(path)} must have the columns {list(EXPECTED_COLUMNS)}; "
+            f"missing {missing}, unexpected {shown(extra)}"
         )
     allowed = {**EXPECTED_COLUMNS, **OPTIONAL_COLUMNS}
     for name, type_ in columns.items():
@@ -234,12 +293,13 @@ def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                 else ""
             )
             raise InvalidDataset(
-                f"{path}: column {name!r} is {type_}, expected one of {list(allowed[name])}{hint}"
+                f"{shown(path)}: column {name!r} is {type_}, "
+                f"expected one of {list(allowed[name])}{hint}"
             )
 
 
 def _check_rows(
-    con: duckdb.DuckDBPyConnection, path: Path, types: EventTypes, checks: Mapping[str, str]
+    con: duckdb.DuckDBPyConnection, path: str, types: EventTypes, checks: Mapping[str, str]
 ) -> None:
     limit = MAX_PAYLOAD_BYTES
     params = [STREAM_ID_PATTERN.pattern, types.names(), limit, limit, EARLIEST, LATEST]
@@ -272,7 +332,7 @@ def _field_table(types: EventTypes) -> pa.Table:
 
 
 def _check_custom_payloads(
-    con: duckdb.DuckDBPyConnection, path: Path, types: EventTypes, checks: Mapping[str, str]
+    con: duckdb.DuckDBPyConnection, path: str, types: EventTypes, checks: Mapping[str, str]
 ) -> None:
     """Fields with a domain's own parser (e.g. order lines) are checked by that parser,
     on the rows the type's SQL check (if it has one) does not vouch for."""
@@ -294,7 +354,7 @@ def _check_custom_payloads(
             _raise_first((row, stream_id, version, str(exc)), path)
 
 
-def _check_strict_json(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _check_strict_json(con: duckdb.DuckDBPyConnection, path: str) -> None:
     params = {"literal": STRING_LITERAL, "suspect": SUSPECT_JSON}
     rows = con.execute(SUSPECT_JSON_SQL, params).fetchall()
     for row, stream_id, version, data, metadata in rows:
@@ -318,25 +378,61 @@ def _finite(token: str) -> float:
     return value
 
 
-def _raise_first(problem: tuple[object, ...] | None, path: Path) -> None:
+def _raise_first(problem: tuple[object, ...] | None, path: str) -> None:
     if problem is not None:
         row, stream_id, version, message = problem
         raise InvalidDataset(
-            f"{path}, row {int(row) + 1} (stream_id={stream_id!r}, version={version}): {message}; "  # type: ignore[call-overload]
-            "fix the file and load it again (nothing was written)"
+            f"{shown(path)}, row {int(row) + 1} (stream_id={shown(stream_id)}, "  # type: ignore[call-overload]
+            f"version={version}): {message}; fix the file and load it again (nothing was written)"
         )
 
 
-def export_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> int:
-    """Write the log in commit order with portable types (ids and JSON as text)."""
+def export_parquet(con: duckdb.DuckDBPyConnection, path: str, store_file: str | None) -> int:
+    """Write the log in commit order with portable types (ids and JSON as text).
+
+    The file appears whole or not at all: it is written under a name of the store's own
+    choosing in the same folder, then renamed into place.
+    """
+    target = _export_target(path, store_file)
+    folder = files.for_duckdb(os.path.dirname(target))
+    partial = os.path.join(folder, f".eventsim-export-{uuid.uuid4().hex}")
     relation = con.sql(
         "SELECT stream_id, version, CAST(event_id AS VARCHAR) AS event_id, event_type, "
         "CAST(data AS VARCHAR) AS data, CAST(metadata AS VARCHAR) AS metadata, timestamp, "
         "position FROM event_store ORDER BY position"
     )
-    relation.write_parquet(str(path), compression="zstd")
+    try:
+        relation.write_parquet(partial, compression="zstd")
+        os.replace(partial, target)
+    except (duckdb.Error, OSError) as exc:
+        raise InvalidArgument(f"cannot write {shown(path)}: {_first_line(exc)}") from None
+    finally:
+        Path(partial).unlink(missing_ok=True)
     (count,) = con.execute("SELECT count(*) FROM event_store").fetchall()[0]
     return int(count)
+
+
+def _export_target(path: str, store_file: str | None) -> str:
+    """The absolute path to export to; a missing folder, a folder or the store's own
+    files are refused."""
+    target = os.path.abspath(path)
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise InvalidArgument(
+            f"cannot export to {shown(path)}: the folder {shown(folder)} does not exist; "
+            "create it first"
+        )
+    if os.path.isdir(target):
+        raise InvalidArgument(
+            f"cannot export to {shown(path)}: it is a folder; name a .parquet file in it"
+        )
+    store_files = (store_file, store_file + ".wal") if store_file else ()
+    if any(files.same_file(target, own) for own in store_files):
+        raise InvalidArgument(
+            f"cannot export to {shown(path)}: it is the store's own database file; "
+            "name a new .parquet file"
+        )
+    return target
 
 
 def write_batches(batches: Iterable[pa.RecordBatch], path: Path, schema: pa.Schema) -> int:

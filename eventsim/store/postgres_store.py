@@ -31,22 +31,16 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.types.string import TextLoader
 
-from eventsim.errors import (
-    ConcurrencyError,
-    DuplicateEventId,
-    InvalidArgument,
-    StreamNotFound,
-)
+from eventsim.errors import ConcurrencyError, InvalidArgument, StreamNotFound, shown
 from eventsim.events import (
     DomainEvent,
     Event,
     EventTypes,
     NewEvent,
     check_stream_id,
-    check_timestamp,
 )
-from eventsim.store import batch, postgres_bulk
-from eventsim.store.arguments import check_expected_version, positive
+from eventsim.store import batch, postgres_bulk, reads
+from eventsim.store.arguments import check_expected_version
 from eventsim.store.decode import collector_paused, events_from_rows
 
 SCHEMA_SQL = """
@@ -77,9 +71,13 @@ INSERT INTO event_log VALUES (TRUE, 0) ON CONFLICT DO NOTHING;
 _SCHEMA_LOCK = 0x6576_656E_7473  # any constant of the project's own
 
 # The columns decode.events_from_rows expects, in its order; the time as epoch microseconds.
-_READ_COLUMNS = (
-    "version, event_id, event_type, data::text, metadata::text, "
-    "(extract(epoch FROM timestamp) * 1000000)::bigint, position"
+_DIALECT = reads.Dialect(
+    param="%s",
+    read_columns=(
+        "version, event_id, event_type, data::text, metadata::text, "
+        "(extract(epoch FROM timestamp) * 1000000)::bigint, position"
+    ),
+    type_in_list="event_type = ANY(%s)",
 )
 
 
@@ -102,9 +100,10 @@ class PostgresEventStore:
         event_types: EventTypes,
         load_checks: Mapping[str, str] | None = None,
     ) -> None:
-        if not url.startswith(("postgresql://", "postgres://")):
+        if not isinstance(url, str) or not url.startswith(("postgresql://", "postgres://")):
             raise InvalidArgument(
-                f"{url!r} is not a PostgreSQL URL; pass one like postgresql://user@host:5432/db"
+                f"{shown(url)} is not a PostgreSQL URL; pass one like "
+                "postgresql://user@host:5432/db"
             )
         self.path = url
         try:
@@ -114,7 +113,7 @@ class PostgresEventStore:
             self._con.adapters.register_loader("jsonb", TextLoader)
         except psycopg.Error as exc:
             raise InvalidArgument(
-                f"cannot connect to {url!r}: {str(exc).strip().splitlines()[0]}; "
+                f"cannot connect to {shown(url)}: {str(exc).strip().splitlines()[0]}; "
                 "is the server running? (`make services` starts the project's own)"
             ) from None
         with self._con.transaction():
@@ -158,35 +157,34 @@ class PostgresEventStore:
         """
         check_stream_id(stream_id)
         check_expected_version(expected_version)
+        # Checked before any lock: a bad batch never waits for, nor holds up, the writers.
+        prepared = batch.prepare(events, self.event_types, self._new_id)
+        ids = [row.event_id for row in prepared]
         with self._lock:
-            return self._append(stream_id, events, expected_version)
+            try:
+                return self._append(stream_id, prepared, expected_version)
+            except pg_errors.UniqueViolation:
+                # An id already stored: a re-send of this very batch is a no-op.
+                if self._already_stored(stream_id, ids):
+                    return self._head(stream_id)[0]
+                raise
 
-    def _append(
-        self, stream_id: str, events: Sequence[NewEvent | DomainEvent], expected: int | None
-    ) -> int:
-        ids: list[str] = []
-        try:
-            with self._con.transaction():
-                (position,) = postgres_bulk.first_row(
-                    self._con, "SELECT position FROM event_log FOR UPDATE"
-                )
-                # Checked and stamped under the writer lock: a time the store stamps never
-                # goes back across writers, and a refused batch rolls back untouched.
-                rows = batch.prepare(events, self.event_types, self._clock, self._new_id)
-                ids = [row.event_id for row in rows]
-                current, last_time = self._head(stream_id)
-                if expected is not None and expected != current:
-                    if self._already_stored(stream_id, ids):
-                        return current
-                    raise ConcurrencyError(stream_id, expected, current)
-                batch.check_time_order(rows, last_time)
-                self._insert(stream_id, current, position, rows)
-                return current + len(rows)
-        except pg_errors.UniqueViolation:
-            # An id already stored: a re-send of this very batch is a no-op.
-            if self._already_stored(stream_id, ids):
-                return self._head(stream_id)[0]
-            raise
+    def _append(self, stream_id: str, prepared: list[batch.Row], expected: int | None) -> int:
+        with self._con.transaction():
+            # The writer lock: appends queue here and commit in position order.
+            (position,) = postgres_bulk.first_row(
+                self._con, "SELECT position FROM event_log FOR UPDATE"
+            )
+            current, last_time = self._head(stream_id)
+            # The store's own times are taken under the lock, so they never go back.
+            rows = batch.stamp(prepared, self._clock, last_time)
+            if expected is not None and expected != current:
+                if self._already_stored(stream_id, [row.event_id for row in rows]):
+                    return current
+                raise ConcurrencyError(stream_id, expected, current)
+            batch.check_time_order(rows, last_time)
+            self._insert(stream_id, current, position, rows)
+            return current + len(rows)
 
     def _insert(self, stream_id: str, current: int, position: int, rows: list[batch.Row]) -> None:
         with self._con.cursor().copy(postgres_bulk.COPY_SQL) as copy:
@@ -231,15 +229,7 @@ class PostgresEventStore:
             "SELECT event_id::text, stream_id FROM event_store WHERE event_id = ANY(%s::uuid[])",
             [ids],
         ).fetchall()
-        if not found:
-            return False
-        if len({e for e, s in found if s == stream_id}) == len(ids):
-            return True
-        raise DuplicateEventId(
-            f"{len(found)} of the batch's {len(ids)} event ids are already stored "
-            f"(e.g. {sorted(e for e, _ in found)[0]}): a re-send must repeat the original "
-            "batch exactly, to the same stream; new events need new ids"
-        )
+        return batch.is_resend(stream_id, ids, found)
 
     # -- reading -----------------------------------------------------------------------
     def version(self, stream_id: str) -> int:
@@ -252,18 +242,7 @@ class PostgresEventStore:
         self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
     ) -> list[Event]:
         """The stream's events in version order, up to a version and/or a time."""
-        check_stream_id(stream_id)
-        where: list[str] = ["stream_id = %s"]
-        params: list[object] = [stream_id]
-        if to_version is not None:
-            where.append("version <= %s")
-            params.append(positive("to_version", to_version))
-        if as_of is not None:
-            where.append("timestamp <= %s")
-            params.append(check_timestamp(as_of, "as_of"))
-        query = (
-            f"SELECT {_READ_COLUMNS} FROM event_store WHERE {' AND '.join(where)} ORDER BY version"  # noqa: S608 (fixed fragments)
-        )
+        query, params = reads.stream_query(_DIALECT, stream_id, to_version, as_of)
         with self._lock, collector_paused():
             rows = self._con.execute(query, params).fetchall()
             events = events_from_rows(rows, repeat(stream_id))
@@ -275,34 +254,27 @@ class PostgresEventStore:
         self, *, after: int = 0, event_types: Sequence[str] | None = None, limit: int | None = None
     ) -> list[Event]:
         """Events in commit order with ``position > after``, optionally of some types."""
-        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-            raise InvalidArgument(f"after must be a position >= 0, got {after!r}")
-        where: list[str] = ["position > %s"]
-        params: list[object] = [after]
-        if event_types is not None:
-            if isinstance(event_types, str):
-                raise InvalidArgument(
-                    f"event_types must be a list of names, got the string {event_types!r}"
-                )
-            for name in event_types:
-                self.event_types.get(name)
-            where.append("event_type = ANY(%s)")
-            params.append(list(event_types))
-        columns = f"{_READ_COLUMNS}, stream_id"
-        query = f"SELECT {columns} FROM event_store WHERE {' AND '.join(where)} ORDER BY position"  # noqa: S608 (fixed fragments)
-        if limit is not None:
-            query += " LIMIT %s"
-            params.append(positive("limit", limit))
+        query, params = reads.all_query(_DIALECT, self.event_types, after, event_types, limit)
         with self._lock, collector_paused():
             rows = self._con.execute(query, params).fetchall()
             return events_from_rows(rows, [row[7] for row in rows])
 
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run a query (values as ``%s`` parameters, psycopg's style) and return a DataFrame."""
+        if not isinstance(query, str) or not query.strip():
+            raise InvalidArgument(f"the query must be SQL text, got {shown(query)}")
+        if params is not None and not isinstance(params, list | tuple | dict):
+            raise InvalidArgument(
+                f"params must be a list of values for the query's %s, got {shown(params)}"
+            )
         with self._lock:
-            cursor = self._con.execute(query, list(params or []))
+            try:
+                cursor = self._con.execute(query, params or [])
+            except psycopg.Error as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise InvalidArgument(f"{first}; the query was {shown(query)}") from None
             columns = [c.name for c in cursor.description or []]
-            return pd.DataFrame(cursor.fetchall(), columns=columns)
+            return pd.DataFrame(cursor.fetchall() if cursor.description else [], columns=columns)
 
     def info(self) -> dict[str, Any]:
         """Streams, events, counts per type and the time range, as plain values."""

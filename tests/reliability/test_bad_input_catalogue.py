@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from tests.conftest import reproducible_store, snapshot
 
 Attempt = Callable[[EventStore, Path], object]
 T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
+MINUS_5, PLUS_5 = timezone(timedelta(hours=-5)), timezone(timedelta(hours=5))
 ID = uuid.UUID(int=77, version=4)
 
 
@@ -406,6 +407,74 @@ APPEND_CASES = [
     Case("a lone event, not a list", append("account-1", deposit()), InvalidArgument, "NewEvent"),
     Case("events as a string", append("account-1", "MoneyDeposited"), InvalidEvent, "'M'"),
     Case("events as None", append("account-1", None), InvalidArgument, "NoneType"),
+    Case(
+        "event type a list",
+        append("account-1", [NewEvent(["MoneyDeposited"], {"amount": 1})]),  # type: ignore[arg-type]
+        InvalidEvent,
+        "['MoneyDeposited']",
+    ),
+    Case(
+        "event type with a newline",
+        append("account-1", [NewEvent("Money\nDeposited", {"amount": 1})]),
+        UnknownEventType,
+        "'Money\\nDeposited'",
+    ),
+    Case(
+        "data with a key that is not text",
+        append("account-1", [NewEvent("MoneyDeposited", {1: 2, "b": 3})]),
+        InvalidEvent,
+        "[1, 'b']",
+    ),
+    Case(
+        "Decimal infinity in metadata",
+        append("account-1", [deposit(metadata={"x": Decimal("Infinity")})]),
+        InvalidEvent,
+        "Infinity",
+    ),
+    Case(
+        "signalling Decimal NaN in metadata",
+        append("account-1", [deposit(metadata={"x": Decimal("sNaN")})]),
+        InvalidEvent,
+        "sNaN",
+    ),
+    Case(
+        "Decimal of a billion digits in metadata",
+        append("account-1", [deposit(metadata={"x": Decimal("1e999999999")})]),
+        InvalidEvent,
+        "1E+999999999",
+    ),
+    Case("amount of 10**5000", append("account-1", [deposit(10**5000)]), InvalidEvent, "bits"),
+    Case(
+        "amount of a billion digits",
+        append("account-1", [deposit(Decimal("1e999999999"))]),
+        InvalidEvent,
+        "1E+999999999",
+    ),
+    Case(
+        "timestamp of datetime.max at -05:00",
+        append("account-1", [deposit(timestamp=datetime.max.replace(tzinfo=MINUS_5))]),
+        InvalidEvent,
+        "9999-12-31",
+    ),
+    Case("event id a list", append("account-1", [deposit(event_id=[1])]), InvalidEvent, "[1]"),
+    Case(
+        "metadata key with a newline",
+        append("account-1", [deposit(metadata={"a\nb": object()})]),
+        InvalidEvent,
+        "a\\nb",
+    ),
+    Case(
+        "stream id a list",
+        append(["account-1"], [deposit()], None),
+        InvalidArgument,
+        "['account-1']",
+    ),
+    Case(
+        "expected version 2**200",
+        append("account-1", [deposit()], 2**200),
+        ConcurrencyError,
+        "account-1",
+    ),
 ]
 
 # -- reads and replays ---------------------------------------------------------------
@@ -448,6 +517,78 @@ READ_CASES = [
         "'AccountOpened'",
     ),
     Case("read all with limit 0", lambda s, _: s.read_all(limit=0), InvalidArgument, "got 0"),
+    Case(
+        "read all with a number as the types",
+        lambda s, _: s.read_all(event_types=123),  # type: ignore[arg-type]
+        InvalidArgument,
+        "123",
+    ),
+    Case(
+        "read all with a list inside the types",
+        lambda s, _: s.read_all(event_types=[["AccountOpened"]]),  # type: ignore[list-item]
+        UnknownEventType,
+        "['AccountOpened']",
+    ),
+    Case(
+        "read as of datetime.max at -05:00",
+        lambda s, _: s.read_stream("account-1", as_of=datetime.max.replace(tzinfo=MINUS_5)),
+        InvalidArgument,
+        "9999-12-31",
+    ),
+    Case(
+        "read as of datetime.min at +05:00",
+        lambda s, _: s.read_stream("account-1", as_of=datetime.min.replace(tzinfo=PLUS_5)),
+        InvalidArgument,
+        "0001-01-01",
+    ),
+    Case(
+        "read up to a version as text",
+        lambda s, _: s.read_stream("account-1", to_version="2"),  # type: ignore[arg-type]
+        InvalidArgument,
+        "'2'",
+    ),
+    Case(
+        "sql with a query that is not text",
+        lambda s, _: s.sql(42),  # type: ignore[arg-type]
+        InvalidArgument,
+        "42",
+    ),
+    Case(
+        "sql that DuckDB refuses",
+        lambda s, _: s.sql("SELEC 1"),
+        InvalidArgument,
+        "SELEC 1",
+    ),
+    Case(
+        "a bank command with an owner that is not text",
+        lambda s, _: bank.decide(bank.Account(), bank.OpenAccount(42)),  # type: ignore[arg-type]
+        DomainError,
+        "42",
+    ),
+    Case(
+        "a bank command with a reason that is not text",
+        lambda s, _: bank.decide(bank.Account("Ada", status="open"), bank.CloseAccount(None)),  # type: ignore[arg-type]
+        DomainError,
+        "None",
+    ),
+    Case(
+        "a bank command that is not a command",
+        lambda s, _: bank.decide(bank.Account(), "OpenAccount"),  # type: ignore[arg-type]
+        DomainError,
+        "'OpenAccount'",
+    ),
+    Case(
+        "a bank state that is not a state",
+        lambda s, _: bank.decide(None, bank.OpenAccount("Ada")),  # type: ignore[arg-type]
+        DomainError,
+        "None",
+    ),
+    Case(
+        "an orders state that is not a state",
+        lambda s, _: orders.decide({}, orders.CancelOrder("x")),  # type: ignore[arg-type]
+        DomainError,
+        "{}",
+    ),
     Case(
         "state before the stream existed",
         lambda s, _: state_at(s, "account-1", as_of=datetime(2000, 1, 1, tzinfo=UTC)),
@@ -669,7 +810,7 @@ LOAD_CASES = [
         "naive timestamp",
     ),
     Case("no rows", load_table(lambda t: t.slice(0, 0)), InvalidDataset, "holds no events"),
-    Case("text that is not UTF-8", load_table(not_utf8), InvalidDataset, "\\xFF\\xFE"),
+    Case("text that is not UTF-8", load_table(not_utf8), InvalidDataset, "\\xff\\xfe"),
     Case("version gap", load_rows(2, version=4), InvalidDataset, "version 4 breaks the sequence"),
     Case(
         "version repeated", load_rows(2, version=2), InvalidDataset, "version 2 breaks the sequence"
@@ -737,7 +878,62 @@ LOAD_CASES = [
     ),
 ]
 
-CASES = APPEND_CASES + READ_CASES + CLOSED_CASES + OPEN_CASES + LOAD_CASES
+EXPORT_CASES = [
+    Case(
+        "export into a missing folder",
+        lambda s, f: s.export_parquet(f / "nowhere" / "out.parquet"),
+        InvalidArgument,
+        "nowhere",
+    ),
+    Case("export onto a folder", lambda s, f: s.export_parquet(f), InvalidArgument, "a folder"),
+    Case(
+        "export onto the store's own file",
+        lambda s, _: s.export_parquet(s.path),
+        InvalidArgument,
+        "catalogue.duckdb",
+    ),
+    Case(
+        "export to None",
+        lambda s, _: s.export_parquet(None),  # type: ignore[arg-type]
+        InvalidArgument,
+        "None",
+    ),
+    Case(
+        "load None",
+        lambda s, _: s.load_parquet(None),  # type: ignore[arg-type]
+        InvalidArgument,
+        "None",
+    ),
+    Case(
+        "load a path given as bytes",
+        lambda s, f: s.load_parquet(bytes(f / "x.parquet")),  # type: ignore[arg-type]
+        InvalidArgument,
+        "x.parquet",
+    ),
+    Case(
+        "load a file whose name holds a newline",
+        lambda s, f: s.load_parquet(f / "two\nlines.parquet"),
+        InvalidDataset,
+        "two\\nlines",
+    ),
+    Case("a store at None", lambda _, f: EventStore(None), InvalidArgument, "None"),  # type: ignore[arg-type]
+    Case(
+        "a store at bytes",
+        lambda _, f: EventStore(b"x.duckdb"),  # type: ignore[arg-type]
+        InvalidArgument,
+        "b'x.duckdb'",
+    ),
+    Case("a store at a number", lambda _, f: EventStore(123), InvalidArgument, "123"),  # type: ignore[arg-type]
+    Case("a store at ''", lambda _, f: EventStore(""), InvalidArgument, "''"),
+    Case(
+        "a store in a missing folder",
+        lambda _, f: EventStore(f / "nowhere" / "x.duckdb"),
+        InvalidArgument,
+        "nowhere",
+    ),
+]
+
+CASES = EXPORT_CASES + APPEND_CASES + READ_CASES + CLOSED_CASES + OPEN_CASES + LOAD_CASES
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -795,6 +991,33 @@ CLI_CASES = [
         "cut.parquet",
     ),
     CliCase(
+        "cli: an --as-of of the last instant at -05:00",
+        ["state", "--db", "{db}", "--stream", "account-1", "--as-of", "9999-12-31T23:59:59-05:00"],
+        "9999-12-31",
+    ),
+    CliCase(
+        "cli: generate onto a folder",
+        ["generate", "bank", "--seed", "1", "--out", "{folder}"],
+        "is a folder",
+    ),
+    CliCase("cli: generate to ''", ["generate", "bank", "--seed", "1", "--out", ""], "--out"),
+    CliCase(
+        "cli: generate from 1960",
+        ["generate", "bank", "--seed", "1", "--start", "1960-01-01", "--out", "{folder}/g.parquet"],
+        "1960-01-01",
+    ),
+    CliCase(
+        "cli: generate past 2099",
+        ["generate", "bank", "--seed", "1", "--start", "2099-12-01", "--days", "90"]
+        + ["--out", "{folder}/g.parquet"],
+        "2099-12-01",
+    ),
+    CliCase(
+        "cli: a database name with a newline",
+        ["info", "--db", "{folder}/two\nlines.duckdb"],
+        "two\\nlines",
+    ),
+    CliCase(
         "cli: a seed that is not a number",
         ["generate", "bank", "--seed", "NaN", "--out", "{folder}/x.parquet"],
         "'NaN'",
@@ -812,3 +1035,11 @@ def test_bad_input_on_the_command_line_exits_2_with_one_line_and_changes_no_row(
     stderr = capsys.readouterr().err
     assert 1 == len(stderr.strip().splitlines()), stderr
     assert case.named in stderr
+
+
+def test_a_version_past_any_stream_on_the_command_line_reads_the_whole_stream(
+    shared_store: EventStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["state", "--db", shared_store.path, "--stream", "account-1", "--version", "9" * 40]
+    assert 0 == cli.main(argv)
+    assert '"version": 3' in capsys.readouterr().out

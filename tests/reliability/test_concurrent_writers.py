@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,3 +126,72 @@ def test_eight_racing_writers_lose_duplicate_and_reorder_nothing(tmp_path: Path)
         int(uuid.UUID(i).int >> 32) & 0xFF for i in rows["event_id"]
     )
     assert conflicts > 0, "the writers never raced: the test did not exercise the retry path"
+
+
+def run_threads(count: int, work: Callable[[int], None]) -> list[BaseException]:
+    """Run ``work(n)`` on ``count`` threads started together; return what they raised."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(count)
+
+    def run(n: int) -> None:
+        try:
+            start.wait()
+            work(n)
+        except BaseException as exc:  # reported by the caller, which cannot see this thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_unchecked_appends_from_several_stores_are_never_refused_for_the_stores_own_clock(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "solo.duckdb"
+    EventStore(path).close()
+
+    def write(_: int) -> None:
+        with EventStore(path) as store:
+            for _ in range(40):
+                deposit = NewEvent("MoneyDeposited", {"amount": 1})
+                store.append("solo-1", [deposit], expected_version=None)
+
+    assert [] == run_threads(3, write)
+    with EventStore(path) as store:
+        events = store.read_stream("solo-1")
+    assert list(range(1, 121)) == [e.version for e in events]
+    times = [e.timestamp for e in events]
+    assert sorted(times) == times
+
+
+def test_checked_and_unchecked_writers_mixed_on_one_stream_lose_and_reorder_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "mixed.duckdb"
+    EventStore(path).close()
+    acknowledged: list[uuid.UUID] = []
+
+    def write(writer: int) -> None:
+        with EventStore(path) as store:
+            for n in range(30):
+                new_id = event_id(writer, n)
+                deposit = NewEvent("MoneyDeposited", {"amount": 1}, event_id=new_id)
+                while True:
+                    expected = store.version("mixed-1") if writer % 2 else None
+                    try:
+                        store.append("mixed-1", [deposit], expected_version=expected)
+                    except ConcurrencyError:
+                        continue
+                    acknowledged.append(new_id)
+                    break
+
+    assert [] == run_threads(4, write)
+    with EventStore(path) as store:
+        events = store.read_stream("mixed-1")
+    assert list(range(1, 121)) == [e.version for e in events]
+    assert sorted(acknowledged) == sorted(e.event_id for e in events)
+    assert sorted(e.timestamp for e in events) == [e.timestamp for e in events]

@@ -565,3 +565,31 @@ def test_big_amounts_stay_exact(store: EventStore) -> None:
     )
     stored = store.read_stream("account-1")[1]
     assert amount == bank.MoneyDeposited.from_data(stored.data).amount
+
+
+def test_a_time_the_store_supplies_never_goes_back_though_its_clock_does() -> None:
+    times = iter([START, START - MINUTE])  # the wall clock stepped back a minute
+    with EventStore(clock=lambda: next(times)) as store:
+        store.append("account-1", [bank.AccountOpened("Ada")], expected_version=0)
+        store.append("account-1", [deposit()], expected_version=1)
+        assert [START, START] == [e.timestamp for e in store.read_stream("account-1")]
+        with pytest.raises(InvalidEvent, match="earlier than the stream's previous event"):
+            store.append("account-1", [deposit(timestamp=START - MINUTE)], expected_version=2)
+
+
+def test_read_bounds_beyond_any_version_or_position_read_everything(
+    filled_store: EventStore,
+) -> None:
+    assert 3 == len(filled_store.read_stream("account-1", to_version=2**200))
+    assert 4 == len(filled_store.read_all(limit=2**63))
+    assert [] == filled_store.read_all(after=2**200)
+
+
+@pytest.mark.parametrize("path", [None, b"x.duckdb", 123, "", "a\0b"], ids=repr)
+def test_a_store_path_that_is_not_a_file_name_is_refused_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: object
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidArgument, match="file name"):
+        EventStore(path)  # type: ignore[arg-type]
+    assert [] == list(tmp_path.iterdir())
