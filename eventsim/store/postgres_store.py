@@ -210,7 +210,7 @@ class PostgresEventStore:
         ).fetchall()
         return (rows[0][0], rows[0][1]) if rows else (0, None)
 
-    def _set_head(self, stream_id: str, current: int, version: int, last: datetime) -> None:
+    def _set_head(self, stream_id: str, current: int, version: int, last: datetime | None) -> None:
         if current:
             self._con.execute(
                 "UPDATE event_streams SET version = %s, last_timestamp = %s WHERE stream_id = %s",

@@ -38,7 +38,8 @@ def stream_query(
     """The stream's rows in version order, up to a version and/or a time (both inclusive)."""
     check_stream_id(stream_id)
     p = dialect.param
-    where, params = [f"stream_id = {p}"], [stream_id]
+    where: list[str] = [f"stream_id = {p}"]
+    params: list[object] = [stream_id]
     if to_version is not None:
         where.append(f"version <= {p}")
         params.append(min(positive("to_version", to_version), BEYOND_ANY))
@@ -63,7 +64,8 @@ def all_query(
     if isinstance(after, bool) or not isinstance(after, int) or after < 0:
         raise InvalidArgument(f"after must be a position >= 0, got {shown(after)}")
     p = dialect.param
-    where, params = [f"position > {p}"], [min(after, BEYOND_ANY)]
+    where: list[str] = [f"position > {p}"]
+    params: list[object] = [min(after, BEYOND_ANY)]
     if event_types is not None:
         if isinstance(event_types, str) or not isinstance(event_types, Sequence):
             raise InvalidArgument(f"event_types must be a list of names, got {shown(event_types)}")
