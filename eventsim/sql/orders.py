@@ -45,9 +45,9 @@ STATE_SQL = _STATE_SQL.format(status_case=_status_case())
 # True only where ``parse_items`` and the total check certainly accept the payload: a
 # load runs it over every OrderPlaced row and parses just the rest in Python (for the
 # exact message). It may refuse a valid payload (huge numbers, unusual SKUs), never
-# accept an invalid one; the tests hold it to that. Factors are at most 16 digits
-# (DECIMAL(18, 2); a larger number turns NULL and the row goes to Python), so their
-# DECIMAL(38, 4) products, and sums of up to a million lines, cannot overflow.
+# accept an invalid one; the tests hold it to that. Factors are bounded in magnitude
+# below 10**12 (a larger one turns NULL and the row goes to Python), so their DECIMAL
+# products, and sums of up to a million lines, cannot overflow.
 _ORDER_PLACED_VALID = """
 json_type(data, '$.items') = 'ARRAY'
 AND list_aggregate(list_transform(CAST(json_extract(data, '$.items') AS JSON[]), lambda line:
@@ -68,11 +68,20 @@ AND len(list_distinct(list_transform(CAST(json_extract(data, '$.items') AS JSON[
         lambda line: json_extract_string(line, '$.sku')))) = json_array_length(data, '$.items')
 AND TRY_CAST(json_extract_string(data, '$.total') AS DOUBLE) < 1e12
 AND list_sum(list_transform(CAST(json_extract(data, '$.items') AS JSON[]), lambda line:
-        CAST(TRY_CAST(json_extract_string(line, '$.quantity') AS DECIMAL(18, 2))
-             AS DECIMAL(38, 2))
-        * TRY_CAST(json_extract_string(line, '$.unit_price') AS DECIMAL(18, 2))))
-    = TRY_CAST(json_extract_string(data, '$.total') AS DECIMAL(38, 2))
+        CAST({bounded_quantity} AS DECIMAL(38, 2)) * {bounded_price}))
+    = CASE WHEN abs(TRY_CAST(json_extract_string(data, '$.total') AS DOUBLE)) < 1e12
+           THEN TRY_CAST(json_extract_string(data, '$.total') AS DECIMAL(38, 2)) END
 """
+# DuckDB evaluates every term of an AND, so the product is computed even for lines the
+# terms above refuse: each factor is bounded first (a CASE only evaluates its branch where
+# the condition holds), and so is the total it is compared with, or a huge one would
+# overflow the DECIMAL instead of failing the check. Valid factors are far below the bound (quantity <= 10**6, price < 10**12).
+_BOUNDED = (
+    "CASE WHEN abs(TRY_CAST(json_extract_string(line, '$.{key}') AS DOUBLE)) < 1e12 "
+    "THEN TRY_CAST(json_extract_string(line, '$.{key}') AS DECIMAL(18, 2)) END"
+)
 ORDER_PLACED_VALID = _ORDER_PLACED_VALID.format(
+    bounded_quantity=_BOUNDED.format(key="quantity"),
+    bounded_price=_BOUNDED.format(key="unit_price"),
     line_keys="[" + ", ".join(f"'{key}'" for key in sorted(LINE_KEYS)) + "]"
 )

@@ -50,6 +50,12 @@ PASS_THROUGH = {
     ("duckdb_store.py", "sql"),  # runs the caller's own query, adds no text
     ("postgres_store.py", "sql"),  # the same on PostgreSQL
     ("postgres_bulk.py", "first_row"),  # called with fixed aggregate queries only
+    # The two read queries come from store/reads.py: its fixed fragments and the backend's
+    # constant Dialect; every value, the bounds included, travels as a parameter.
+    ("duckdb_store.py", "read_stream"),
+    ("duckdb_store.py", "read_all"),
+    ("postgres_store.py", "read_stream"),
+    ("postgres_store.py", "read_all"),
     # A database name checked against a strict pattern, then quoted by psycopg.sql.Identifier.
     ("services.py", "fresh_postgres_database"),
     # Table and column names read from the database's own catalog, never from a caller;
