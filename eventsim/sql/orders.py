@@ -75,7 +75,8 @@ AND list_sum(list_transform(CAST(json_extract(data, '$.items') AS JSON[]), lambd
 # DuckDB evaluates every term of an AND, so the product is computed even for lines the
 # terms above refuse: each factor is bounded first (a CASE only evaluates its branch where
 # the condition holds), and so is the total it is compared with, or a huge one would
-# overflow the DECIMAL instead of failing the check. Valid factors are far below the bound (quantity <= 10**6, price < 10**12).
+# overflow the DECIMAL instead of failing the check. Valid factors are far below the
+# bound (quantity <= 10**6, price < 10**12).
 _BOUNDED = (
     "CASE WHEN abs(TRY_CAST(json_extract_string(line, '$.{key}') AS DOUBLE)) < 1e12 "
     "THEN TRY_CAST(json_extract_string(line, '$.{key}') AS DECIMAL(18, 2)) END"
@@ -83,5 +84,5 @@ _BOUNDED = (
 ORDER_PLACED_VALID = _ORDER_PLACED_VALID.format(
     bounded_quantity=_BOUNDED.format(key="quantity"),
     bounded_price=_BOUNDED.format(key="unit_price"),
-    line_keys="[" + ", ".join(f"'{key}'" for key in sorted(LINE_KEYS)) + "]"
+    line_keys="[" + ", ".join(f"'{key}'" for key in sorted(LINE_KEYS)) + "]",
 )

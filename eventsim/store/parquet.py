@@ -18,7 +18,7 @@ import json
 import math
 import os
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import duckdb
@@ -388,28 +388,32 @@ def _raise_first(problem: tuple[object, ...] | None, path: str) -> None:
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, path: str, store_file: str | None) -> int:
-    """Write the log in commit order with portable types (ids and JSON as text).
-
-    The file appears whole or not at all: it is written under a name of the store's own
-    choosing in the same folder, then renamed into place.
-    """
-    target = _export_target(path, store_file)
-    folder = files.for_duckdb(os.path.dirname(target))
-    partial = os.path.join(folder, f".eventsim-export-{uuid.uuid4().hex}")
+    """Write the log in commit order with portable types (ids and JSON as text)."""
     relation = con.sql(
         "SELECT stream_id, version, CAST(event_id AS VARCHAR) AS event_id, event_type, "
         "CAST(data AS VARCHAR) AS data, CAST(metadata AS VARCHAR) AS metadata, timestamp, "
         "position FROM event_store ORDER BY position"
     )
+    write_whole(
+        path, store_file, lambda partial: relation.write_parquet(partial, compression="zstd")
+    )
+    (count,) = con.execute("SELECT count(*) FROM event_store").fetchall()[0]
+    return int(count)
+
+
+def write_whole(path: str, store_file: str | None, write: Callable[[str], object]) -> None:
+    """Export to ``path`` so that the file appears whole or not at all: ``write`` fills a
+    name of the store's own choosing in the same folder, then it is renamed into place."""
+    target = _export_target(path, store_file)
+    folder = files.for_duckdb(os.path.dirname(target))
+    partial = os.path.join(folder, f".eventsim-export-{uuid.uuid4().hex}")
     try:
-        relation.write_parquet(partial, compression="zstd")
+        write(partial)
         os.replace(partial, target)
     except (duckdb.Error, OSError) as exc:
         raise InvalidArgument(f"cannot write {shown(path)}: {_first_line(exc)}") from None
     finally:
         Path(partial).unlink(missing_ok=True)
-    (count,) = con.execute("SELECT count(*) FROM event_store").fetchall()[0]
-    return int(count)
 
 
 def _export_target(path: str, store_file: str | None) -> str:

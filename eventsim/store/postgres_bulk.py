@@ -47,7 +47,7 @@ SET version = excluded.version, last_timestamp = excluded.last_timestamp
 
 
 def load_parquet(
-    con: psycopg.Connection[Any], path: Path, types: EventTypes, checks: Mapping[str, str]
+    con: psycopg.Connection[Any], path: str, types: EventTypes, checks: Mapping[str, str]
 ) -> int:
     """Check and append a Parquet file of events; return how many were appended."""
     with con.transaction():
@@ -63,7 +63,7 @@ def load_parquet(
 
 
 def _checked_rows(
-    con: psycopg.Connection[Any], path: Path, types: EventTypes, checks: Mapping[str, str]
+    con: psycopg.Connection[Any], path: str, types: EventTypes, checks: Mapping[str, str]
 ) -> list[tuple[Any, ...]]:
     """The file's rows, numbered 1.. in load order, once the DuckDB loader accepts them."""
     with DuckDBEventStore(event_types=types, load_checks=checks) as checker:
@@ -84,9 +84,10 @@ def _checked_rows(
         ).fetchall()
 
 
-def _stored_events_with_ids_of(con: psycopg.Connection[Any], path: Path) -> list[tuple[Any, ...]]:
+def _stored_events_with_ids_of(con: psycopg.Connection[Any], path: str) -> list[tuple[Any, ...]]:
     try:
-        ids = pq.read_table(path, columns=["event_id"]).column(0).to_pylist()
+        with open(path, "rb") as file:  # a path, never a pattern
+            ids = pq.read_table(file, columns=["event_id"]).column(0).to_pylist()
     except (OSError, KeyError, pa.ArrowException):  # not readable as such: the checker says why
         return []
     return con.execute(
@@ -96,10 +97,18 @@ def _stored_events_with_ids_of(con: psycopg.Connection[Any], path: Path) -> list
     ).fetchall()
 
 
-def export_parquet(con: psycopg.Connection[Any], path: Path) -> int:
+def export_parquet(con: psycopg.Connection[Any], path: str) -> int:
     """Write the log in commit order with portable types (ids and JSON as text)."""
+    rows: list[int] = []
     with con.transaction():  # one snapshot of the log, however long the write takes
-        return parquet.write_batches(_batches(con), path, EXPORT_SCHEMA)
+        parquet.write_whole(
+            path,
+            None,
+            lambda partial: rows.append(
+                parquet.write_batches(_batches(con), Path(partial), EXPORT_SCHEMA)
+            ),
+        )
+    return rows[0]
 
 
 def _batches(con: psycopg.Connection[Any]) -> Iterator[pa.RecordBatch]:

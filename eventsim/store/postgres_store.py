@@ -39,7 +39,7 @@ from eventsim.events import (
     NewEvent,
     check_stream_id,
 )
-from eventsim.store import batch, postgres_bulk, reads
+from eventsim.store import batch, files, postgres_bulk, reads
 from eventsim.store.arguments import check_expected_version
 from eventsim.store.decode import collector_paused, events_from_rows
 
@@ -300,12 +300,12 @@ class PostgresEventStore:
     # -- bulk --------------------------------------------------------------------------
     def load_parquet(self, path: str | Path) -> int:
         """Append every event of a Parquet file, checked like ``append``; all or nothing."""
+        file = files.as_path(path, "the Parquet file's path")
         with self._lock:
-            return postgres_bulk.load_parquet(
-                self._con, Path(path), self.event_types, self.load_checks
-            )
+            return postgres_bulk.load_parquet(self._con, file, self.event_types, self.load_checks)
 
     def export_parquet(self, path: str | Path) -> int:
         """Write the whole log, in commit order, to a Parquet file; return the row count."""
+        file = files.as_path(path, "the Parquet file's path")
         with self._lock:
-            return postgres_bulk.export_parquet(self._con, Path(path))
+            return postgres_bulk.export_parquet(self._con, file)

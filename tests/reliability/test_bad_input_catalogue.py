@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -34,13 +35,17 @@ from eventsim import (
     InvalidEvent,
     NewEvent,
     StreamNotFound,
+    TickingClock,
     UnknownEventType,
     cli,
+    seeded_ids,
 )
+from eventsim.catalog import open_store
 from eventsim.domains import bank, orders
 from eventsim.replay import all_states, state_at
 from eventsim.sim import kit as simkit
-from tests.conftest import reproducible_store, snapshot
+from eventsim.store import EventStoreContract
+from tests.conftest import START, reproducible_store, snapshot
 
 Attempt = Callable[[EventStore, Path], object]
 T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
@@ -1043,3 +1048,37 @@ def test_a_version_past_any_stream_on_the_command_line_reads_the_whole_stream(
     argv = ["state", "--db", shared_store.path, "--stream", "account-1", "--version", "9" * 40]
     assert 0 == cli.main(argv)
     assert '"version": 3' in capsys.readouterr().out
+
+
+# -- the same catalogue on the PostgreSQL backend ----------------------------------------
+# What every backend takes the same way: appends, reads, loads and exports. (Opening a
+# file, its own file as a target or a source, a closed stream's SQL folds and the command
+# line are the DuckDB store's own.)
+DUCKDB_FILE_CASES = {"export onto the store's own file", "a DuckDB file loaded as Parquet"}
+CONTRACT_CASES = [
+    case
+    for case in APPEND_CASES + READ_CASES + LOAD_CASES + EXPORT_CASES
+    if case.name not in DUCKDB_FILE_CASES
+]
+
+
+@pytest.fixture(scope="module")
+def postgres_shared_store(postgres_run_database: str) -> Iterator[EventStoreContract]:
+    with psycopg.connect(postgres_run_database, autocommit=True) as con:
+        con.execute("DROP TABLE IF EXISTS event_store, event_streams, event_log")
+    clock = TickingClock(START)  # as reproducible_store's, so the cases' times mean the same
+    with open_store(postgres_run_database, clock=clock, new_id=seeded_ids(7)) as store:
+        fill(store)  # type: ignore[arg-type]
+        yield store
+
+
+@pytest.mark.parametrize("case", CONTRACT_CASES, ids=[c.name for c in CONTRACT_CASES])
+def test_bad_input_is_refused_alike_on_postgres(
+    postgres_shared_store: EventStoreContract, folder: Path, case: Case
+) -> None:
+    before = snapshot(postgres_shared_store)  # type: ignore[arg-type]
+    with pytest.raises(EventSimError) as caught:
+        case.attempt(postgres_shared_store, folder)  # type: ignore[arg-type]
+    assert isinstance(caught.value, case.error)
+    assert case.named in str(caught.value)
+    assert 0 == rows_changed(before, snapshot(postgres_shared_store))  # type: ignore[arg-type]
