@@ -18,13 +18,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventsim import EventSimError, EventStore, NewEvent, cli
+from eventsim.catalog import open_store
 from eventsim.domains import bank, orders
 from eventsim.replay import all_states, state_at
+from eventsim.store import EventStoreContract
 from tests.strategies import any_value, extreme_times, huge_numbers, odd_paths, odd_text
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
@@ -270,3 +273,76 @@ def test_the_command_line_exits_0_or_2_with_one_line_and_changes_nothing(
         path = folder / made
         if path.is_file():
             path.unlink()
+
+
+# -- the same properties on the PostgreSQL backend ------------------------------------------
+POSTGRES_FINGERPRINT_SQL = """
+SELECT (SELECT count(*) FROM event_store),
+       (SELECT coalesce(string_agg(md5(e::text), '' ORDER BY position), '') FROM event_store e),
+       (SELECT coalesce(string_agg(md5(h::text), '' ORDER BY stream_id), '') FROM event_streams h),
+       (SELECT position FROM event_log)
+"""
+
+
+@pytest.fixture(scope="module")
+def postgres_store(postgres_run_database: str) -> Iterator[EventStoreContract]:
+    with psycopg.connect(postgres_run_database, autocommit=True) as con:
+        con.execute("DROP TABLE IF EXISTS event_store, event_streams, event_log")
+    with open_store(postgres_run_database) as fresh:
+        fresh.append("account-1", [bank.AccountOpened("Ada")], expected_version=0)
+        fresh.append("account-1", [bank.MoneyDeposited(Decimal(100))], expected_version=1)
+        yield fresh
+
+
+def refuses_cleanly_on_postgres(store: EventStoreContract, call: Callable[[], Any]) -> bool:
+    """``refuses_cleanly`` for the PostgreSQL store: a refusal is one line, no row changed."""
+    before = store.sql(POSTGRES_FINGERPRINT_SQL).values.tolist()
+    try:
+        call()
+    except EventSimError as exc:
+        assert str(exc) and 1 == len(str(exc).splitlines()), repr(str(exc))
+        assert before == store.sql(POSTGRES_FINGERPRINT_SQL).values.tolist()
+        return False
+    return True
+
+
+@FUZZ
+@given(
+    stream=stream_ids,
+    events=st.one_of(st.lists(new_events, max_size=3), any_value),
+    expected=st.one_of(st.none(), huge_numbers, any_value),
+)
+def test_append_on_postgres_accepts_or_refuses_by_name_and_changes_nothing(
+    postgres_store: EventStoreContract, stream: Any, events: Any, expected: Any
+) -> None:
+    refuses_cleanly_on_postgres(
+        postgres_store, lambda: postgres_store.append(stream, events, expected_version=expected)
+    )
+
+
+@FUZZ
+@given(
+    stream=stream_ids,
+    to_version=st.one_of(st.none(), huge_numbers, any_value),
+    as_of=st.one_of(st.none(), extreme_times, any_value),
+    after=st.one_of(huge_numbers, any_value),
+    types=st.one_of(st.none(), any_value, st.lists(event_types, max_size=3)),
+    limit=st.one_of(st.none(), huge_numbers, any_value),
+)
+def test_reads_on_postgres_answer_or_refuse_by_name(
+    postgres_store: EventStoreContract,
+    stream: Any,
+    to_version: Any,
+    as_of: Any,
+    after: Any,
+    types: Any,
+    limit: Any,
+) -> None:
+    store = postgres_store
+    refuses_cleanly_on_postgres(
+        store, lambda: store.read_stream(stream, to_version=to_version, as_of=as_of)
+    )
+    refuses_cleanly_on_postgres(store, lambda: store.version(stream))
+    refuses_cleanly_on_postgres(
+        store, lambda: store.read_all(after=after, event_types=types, limit=limit)
+    )
