@@ -66,6 +66,18 @@ CREATE TABLE IF NOT EXISTS event_log (
 );
 INSERT INTO event_log VALUES (TRUE, 0) ON CONFLICT DO NOTHING;
 """
+_INSERT_ONE_SQL = (
+    "INSERT INTO event_store (stream_id, version, event_id, event_type, data, metadata, "
+    "timestamp, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
+_MOVE_HEADS_SQL = """
+WITH head AS (
+    INSERT INTO event_streams (stream_id, version, last_timestamp) VALUES (%s, %s, %s)
+    ON CONFLICT (stream_id) DO UPDATE
+    SET version = excluded.version, last_timestamp = excluded.last_timestamp
+)
+UPDATE event_log SET position = %s
+"""
 # Concurrent CREATE TABLE IF NOT EXISTS can still collide in PostgreSQL's catalog: the
 # first store to open a database creates the tables while holding this advisory lock.
 _SCHEMA_LOCK = 0x6576_656E_7473  # any constant of the project's own
@@ -175,6 +187,9 @@ class PostgresEventStore:
             (position,) = postgres_bulk.first_row(
                 self._con, "SELECT position FROM event_log FOR UPDATE"
             )
+            # The head is read by a statement of its own, after the lock: in READ COMMITTED
+            # each statement sees what committed before it began, while a row joined to
+            # the locked one would be seen as of before the wait (a stale head).
             current, last_time = self._head(stream_id)
             # The store's own times are taken under the lock, so they never go back.
             rows = batch.stamp(prepared, self._clock, last_time)
@@ -187,41 +202,28 @@ class PostgresEventStore:
             return current + len(rows)
 
     def _insert(self, stream_id: str, current: int, position: int, rows: list[batch.Row]) -> None:
-        with self._con.cursor().copy(postgres_bulk.COPY_SQL) as copy:
-            for i, row in enumerate(rows, 1):
-                copy.write_row(
-                    [
-                        stream_id,
-                        current + i,
-                        row.event_id,
-                        row.event_type,
-                        row.data,
-                        row.metadata,
-                        row.timestamp,
-                        position + i,
-                    ]
-                )
-        self._set_head(stream_id, current, current + len(rows), rows[-1].timestamp)
-        self._con.execute("UPDATE event_log SET position = %s", [position + len(rows)])
+        values = [
+            [stream_id, current + i, r.event_id, r.event_type, r.data, r.metadata, r.timestamp]
+            + [position + i]
+            for i, r in enumerate(rows, 1)
+        ]
+        if len(values) == 1:  # one command's event: a plain INSERT is one round trip
+            self._con.execute(_INSERT_ONE_SQL, values[0])
+        else:  # a batch: COPY streams it
+            with self._con.cursor().copy(postgres_bulk.COPY_SQL) as copy:
+                for value in values:
+                    copy.write_row(value)
+        # The stream's head and the log's last position, in one statement.
+        self._con.execute(
+            _MOVE_HEADS_SQL,
+            [stream_id, current + len(rows), rows[-1].timestamp, position + len(rows)],
+        )
 
     def _head(self, stream_id: str) -> tuple[int, datetime | None]:
         rows = self._con.execute(
             "SELECT version, last_timestamp FROM event_streams WHERE stream_id = %s", [stream_id]
         ).fetchall()
         return (rows[0][0], rows[0][1]) if rows else (0, None)
-
-    def _set_head(self, stream_id: str, current: int, version: int, last: datetime | None) -> None:
-        if current:
-            self._con.execute(
-                "UPDATE event_streams SET version = %s, last_timestamp = %s WHERE stream_id = %s",
-                [version, last, stream_id],
-            )
-        else:
-            self._con.execute(
-                "INSERT INTO event_streams (stream_id, version, last_timestamp) "
-                "VALUES (%s, %s, %s)",
-                [stream_id, version, last],
-            )
 
     def _already_stored(self, stream_id: str, ids: list[str]) -> bool:
         """True if every id is stored in this stream; raise if only some are."""
