@@ -81,3 +81,22 @@ class EventStoreContract(Protocol):
     def __enter__(self) -> Self: ...
 
     def __exit__(self, *exc: object) -> None: ...
+
+
+class ClosesOnExit:
+    """What every backend does the same way around its connection: ``with`` closes it,
+    and the repr names the store by its location (``path``)."""
+
+    path: str
+
+    def close(self) -> None:
+        raise NotImplementedError  # each backend closes its own connection
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.path!r})"

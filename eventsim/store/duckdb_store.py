@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, Self, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import duckdb
 import pandas as pd
@@ -48,6 +48,7 @@ from eventsim.events import (
 )
 from eventsim.store import batch, companion, files, parquet, reads
 from eventsim.store.arguments import check_expected_version
+from eventsim.store.contract import ClosesOnExit
 from eventsim.store.decode import READ_COLUMNS, collector_paused, events_from_rows
 from eventsim.store.insert import insert_events
 from eventsim.store.schema import SCHEMA_SQL, transaction
@@ -76,7 +77,7 @@ def _one_call_at_a_time(
     return serialized
 
 
-class DuckDBEventStore:
+class DuckDBEventStore(ClosesOnExit):
     """An event store in a DuckDB file, or in memory (the default).
 
     ``event_types`` is the registry of the event types it accepts (the kernel knows no
@@ -135,15 +136,6 @@ class DuckDBEventStore:
     @_one_call_at_a_time
     def close(self) -> None:
         self._con.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.path!r})"
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import pandas as pd
 import psycopg
@@ -41,6 +41,7 @@ from eventsim.events import (
 )
 from eventsim.store import batch, files, postgres_bulk, reads
 from eventsim.store.arguments import check_expected_version
+from eventsim.store.contract import ClosesOnExit
 from eventsim.store.decode import collector_paused, events_from_rows
 
 SCHEMA_SQL = """
@@ -93,7 +94,7 @@ _DIALECT = reads.Dialect(
 )
 
 
-class PostgresEventStore:
+class PostgresEventStore(ClosesOnExit):
     """An event store in a PostgreSQL database, opened by URL.
 
     Safe to share between threads (calls take turns on its one connection); several
@@ -140,15 +141,6 @@ class PostgresEventStore:
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
         self._con.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.path!r})"
 
     @property
     def connection(self) -> psycopg.Connection[Any]:
