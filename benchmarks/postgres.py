@@ -215,7 +215,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
-    text = markdown(run(args.repeats), args.repeats)
+    was_running = services.postgres_running()
+    try:
+        text = markdown(run(args.repeats), args.repeats)
+    finally:
+        if not was_running:  # leave the machine as it was
+            services.stop_postgres()
     write_section(text, args.out)
     print(text)
     return 0
