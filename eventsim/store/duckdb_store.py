@@ -254,22 +254,8 @@ class DuckDBEventStore(ClosesOnExit):
     @_one_call_at_a_time
     def info(self) -> dict[str, Any]:
         """Streams, events, counts per type and the time range, as plain values."""
-        streams, events, first, last = self._con.execute(
-            "SELECT (SELECT count(*) FROM event_streams), count(*), min(timestamp), max(timestamp) "
-            "FROM event_store"
-        ).fetchall()[0]
-        types = dict(
-            self._con.execute(
-                "SELECT event_type, count(*) FROM event_store GROUP BY 1 ORDER BY 2 DESC, 1"
-            ).fetchall()
-        )
-        return {
-            "streams": streams,
-            "events": events,
-            "event_types": types,
-            "first": first,
-            "last": last,
-        }
+        totals = self._con.execute(reads.INFO_TOTALS_SQL).fetchall()[0]
+        return reads.info(totals, self._con.execute(reads.INFO_TYPES_SQL).fetchall())
 
     # -- bulk --------------------------------------------------------------------------
     @_one_call_at_a_time

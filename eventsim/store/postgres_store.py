@@ -273,23 +273,8 @@ class PostgresEventStore(ClosesOnExit):
     def info(self) -> dict[str, Any]:
         """Streams, events, counts per type and the time range, as plain values."""
         with self._lock:
-            streams, events, first, last = postgres_bulk.first_row(
-                self._con,
-                "SELECT (SELECT count(*) FROM event_streams), count(*), min(timestamp), "
-                "max(timestamp) FROM event_store",
-            )
-            types: dict[str, int] = dict(
-                self._con.execute(
-                    "SELECT event_type, count(*) FROM event_store GROUP BY 1 ORDER BY 2 DESC, 1"
-                ).fetchall()
-            )
-        return {
-            "streams": streams,
-            "events": events,
-            "event_types": types,
-            "first": first,
-            "last": last,
-        }
+            totals = postgres_bulk.first_row(self._con, reads.INFO_TOTALS_SQL)
+            return reads.info(totals, self._con.execute(reads.INFO_TYPES_SQL).fetchall())
 
     # -- bulk --------------------------------------------------------------------------
     def load_parquet(self, path: str | Path) -> int:

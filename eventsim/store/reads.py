@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from eventsim.errors import InvalidArgument, shown
 from eventsim.events import EventTypes, check_stream_id, check_timestamp
@@ -81,3 +82,23 @@ def all_query(
         query += f" LIMIT {p}"
         params.append(min(positive("limit", limit), BEYOND_ANY))
     return query, params
+
+
+# ``info``: the same two questions on every backend, answered as plain values.
+INFO_TOTALS_SQL = (
+    "SELECT (SELECT count(*) FROM event_streams), count(*), min(timestamp), max(timestamp) "
+    "FROM event_store"
+)
+INFO_TYPES_SQL = "SELECT event_type, count(*) FROM event_store GROUP BY 1 ORDER BY 2 DESC, 1"
+
+
+def info(totals: Sequence[Any], types: Sequence[Sequence[Any]]) -> dict[str, Any]:
+    """Streams, events, counts per type and the time range, from the two answers."""
+    streams, events, first, last = totals
+    return {
+        "streams": streams,
+        "events": events,
+        "event_types": {name: count for name, count in types},
+        "first": first,
+        "last": last,
+    }
