@@ -92,15 +92,21 @@ def listing(folder: Path) -> set[str]:
 def refuses_cleanly(store: EventStore, folder: Path, call: Callable[[], Any]) -> bool:
     """Run ``call``: True if it succeeded; if it raised, it must be an EventSimError of one
     line that changed no row and made no file (then False)."""
-    before = store.connection.execute(FINGERPRINT_SQL).fetchall()
-    files = listing(folder)
+    return _clean_refusal(
+        lambda: (store.connection.execute(FINGERPRINT_SQL).fetchall(), listing(folder)), call
+    )
+
+
+def _clean_refusal(state: Callable[[], object], call: Callable[[], Any]) -> bool:
+    """True if ``call`` succeeded; if it raised, it was an EventSimError of one line and
+    ``state()`` (rows, files) is as before (then False)."""
+    before = state()
     try:
         call()
     except EventSimError as exc:
         message = str(exc)
         assert message and 1 == len(message.splitlines()), repr(message)
-        assert before == store.connection.execute(FINGERPRINT_SQL).fetchall()
-        assert files == listing(folder)
+        assert before == state()
         return False
     return True
 
@@ -296,14 +302,7 @@ def postgres_store(postgres_run_database: str) -> Iterator[EventStoreContract]:
 
 def refuses_cleanly_on_postgres(store: EventStoreContract, call: Callable[[], Any]) -> bool:
     """``refuses_cleanly`` for the PostgreSQL store: a refusal is one line, no row changed."""
-    before = store.sql(POSTGRES_FINGERPRINT_SQL).values.tolist()
-    try:
-        call()
-    except EventSimError as exc:
-        assert str(exc) and 1 == len(str(exc).splitlines()), repr(str(exc))
-        assert before == store.sql(POSTGRES_FINGERPRINT_SQL).values.tolist()
-        return False
-    return True
+    return _clean_refusal(lambda: store.sql(POSTGRES_FINGERPRINT_SQL).values.tolist(), call)
 
 
 @FUZZ
