@@ -204,7 +204,9 @@ def markdown_cells(page: Page, course_markdown: list[tuple[str, str]]) -> Locato
     # Written by the lab fixture; only markdown, so its kernel is not waited for.
     notebook = open_notebook(page, "markdown_of_the_course.ipynb", kernel=False)
     cells = notebook.locator(".jp-MarkdownCell")
-    expect(cells).to_have_count(len(course_markdown))
+    # Five hundred cells take the lab a while on a busy machine: expect's default 5 s is
+    # too short (the page's own default, 30 s, applies to the waits below).
+    expect(cells).to_have_count(len(course_markdown), timeout=60_000)
     # The lab renders cells in order: once the last ones are drawn, all are.
     cells.nth(-2).locator(MATHS).first.wait_for()
     cells.nth(-1).locator(f"{MERMAID} svg, {MERMAID} img").first.wait_for()
