@@ -79,6 +79,16 @@ class Row:
     peer: str = ""
     theirs: Figure | None = None
     note: str = ""
+    limit: str = ""  # DuckDB's own operation on the same data, in the same run
+    at_limit: Figure | None = None
+
+    def of_limit(self) -> str:
+        """How many times the limit's cost ours takes (1.00x: at the limit)."""
+        if self.ours is None or self.at_limit is None or not self.ours.value:
+            return ""
+        if self.ours.unit == "ev/s":
+            return f"{self.at_limit.value / self.ours.value:.2f}x"
+        return f"{self.ours.value / self.at_limit.value:.2f}x"
 
     def ratio(self) -> str:
         """How many times better ours is than the peer (rates: ours/theirs; times: theirs/ours)."""
