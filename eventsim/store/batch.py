@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 import pyarrow as pa
@@ -24,6 +25,7 @@ from eventsim.events import (
     check_timestamp,
     to_json,
 )
+from eventsim.store import companion
 
 MAX_BATCH = 100_000  # larger batches belong in load_parquet, which streams from disk
 
@@ -38,6 +40,7 @@ class Row(NamedTuple):
     data: str
     metadata: str
     timestamp: datetime | None
+    amount: Decimal | None = None  # the typed companion's amount (companion.amount_of)
 
 
 def prepare(
@@ -102,6 +105,7 @@ def _row(
             if given_time is None
             else check_timestamp(given_time, f"{event_type} timestamp", InvalidEvent)
         ),
+        amount=companion.amount_of(parsed),
     )
 
 
@@ -152,6 +156,7 @@ def to_table(
             "metadata": [r.metadata for r in rows],
             "timestamp": pa.array([r.timestamp for r in rows], pa.timestamp("us", tz="UTC")),
             "position": pa.array(range(first_position, first_position + n), pa.int64()),
+            "amount": pa.array([r.amount for r in rows], pa.decimal128(38, 2)),
         }
     )
 

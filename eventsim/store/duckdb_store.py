@@ -179,7 +179,7 @@ class DuckDBEventStore(ClosesOnExit):
                 raise ConcurrencyError(stream_id, expected_version, current)
             batch.check_time_order(rows, last_time)
             try:
-                insert_events(self._con, self.event_types, stream_id, current, rows)
+                insert_events(self._con, stream_id, current, rows)
             except duckdb.ConstraintException:
                 self._con.rollback()
                 self._con.begin()
