@@ -44,9 +44,12 @@ FROM {source}
 """
 SOURCES = {"incoming": "_incoming", "store": "event_store"}
 _INSERT_VALUES = "INSERT INTO event_typed VALUES (?, ?, ?, ?, ?)"
-# An append's batch (eventsim.store.insert) brings each amount typed already.
+# An append's batch (eventsim.store.insert) comes as a view of this name, and brings each
+# amount typed already.
+BATCH_VIEW = "_append_batch"
 INSERT_BATCH_SQL = (
-    "INSERT INTO event_typed SELECT stream_id, version, event_type, timestamp, amount FROM {}"
+    "INSERT INTO event_typed "  # noqa: S608 (constants)
+    f"SELECT stream_id, version, event_type, timestamp, amount FROM {BATCH_VIEW}"
 )
 
 

@@ -19,7 +19,7 @@ import duckdb
 from eventsim.store import batch, companion
 from eventsim.store.schema import COLUMNS
 
-_BATCH_VIEW = "_append_batch"
+_BATCH_VIEW = companion.BATCH_VIEW
 
 
 def insert_events(
@@ -72,7 +72,7 @@ def _insert_many(
     con.register(_BATCH_VIEW, batch.to_table(stream_id, version, position, rows))
     try:
         con.execute(f"INSERT INTO event_store SELECT {COLUMNS} FROM {_BATCH_VIEW}")  # noqa: S608 (constants)
-        con.execute(companion.INSERT_BATCH_SQL.format(_BATCH_VIEW))
+        con.execute(companion.INSERT_BATCH_SQL)
     finally:
         # After a failed insert DuckDB refuses all but a rollback, even an unregister;
         # the caller rolls back, and the next append's register replaces the view.
