@@ -50,6 +50,7 @@ from eventsim.store import batch, companion, files, parquet, reads
 from eventsim.store.arguments import check_expected_version
 from eventsim.store.contract import ClosesOnExit
 from eventsim.store.decode import READ_COLUMNS, collector_paused, events_from_rows
+from eventsim.store.ids import time_ordered_id
 from eventsim.store.insert import insert_events
 from eventsim.store.schema import SCHEMA_SQL, transaction
 
@@ -98,7 +99,7 @@ class DuckDBEventStore(ClosesOnExit):
         path: str | Path = ":memory:",
         *,
         clock: Callable[[], datetime] | None = None,
-        new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+        new_id: Callable[[], uuid.UUID] = time_ordered_id,
         event_types: EventTypes,
         load_checks: Mapping[str, str] | None = None,
     ) -> None:

@@ -43,6 +43,7 @@ from eventsim.store import batch, files, postgres_bulk, reads
 from eventsim.store.arguments import check_expected_version
 from eventsim.store.contract import ClosesOnExit
 from eventsim.store.decode import collector_paused, events_from_rows
+from eventsim.store.ids import time_ordered_id
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS event_store (
@@ -119,7 +120,7 @@ class PostgresEventStore(ClosesOnExit):
         url: str,
         *,
         clock: Callable[[], datetime] | None = None,
-        new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+        new_id: Callable[[], uuid.UUID] = time_ordered_id,
         event_types: EventTypes,
         load_checks: Mapping[str, str] | None = None,
     ) -> None:
