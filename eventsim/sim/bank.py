@@ -153,9 +153,9 @@ def history_batches(history: History, *, chunk_rows: int, workers: int) -> Itera
     firsts = range(0, history.accounts, history.block_accounts)
     with kit.pool(workers) as pool:
         blocks = list(pool.map(lambda n: _draw_block(history, n, firsts[n]), range(len(firsts))))
-        events = _merge(blocks)
+        events = _merge(blocks, history.accounts)
         text = _Text.of(history, events.owners)
-        bounds = kit.chunk_bounds(len(events.stream), chunk_rows)
+        bounds = kit.chunk_bounds(len(events.key), chunk_rows)
         chunk = functools.partial(_chunk, text, events)
         yield from kit.ordered_map(pool, chunk, bounds, ahead=workers - 1)
 
@@ -164,45 +164,45 @@ def history_batches(history: History, *, chunk_rows: int, workers: int) -> Itera
 class _Events:
     """Every event as numbers in commit order, one array per column, and the owners."""
 
-    stream: np.ndarray  # int32: the account's index among all accounts
+    key: np.ndarray  # int64: seconds since the start * accounts + the account's index
     kind: np.ndarray  # int8: an index into TYPES
-    seconds: np.ndarray  # int64: since the start
     cents: np.ndarray  # int64
     version: np.ndarray  # int32
     channel: np.ndarray  # int8: an index into CHANNELS
     owners: np.ndarray  # (accounts, 2): indices into FIRST_NAMES and LAST_NAMES
+    accounts: int
+
+    def seconds_and_streams(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        seconds, stream = np.divmod(self.key[lo:hi], np.int64(self.accounts))
+        return seconds, stream
 
 
-_PER_EVENT = ("stream", "kind", "seconds", "cents", "version", "channel")
+_PER_EVENT = ("key", "kind", "cents", "version", "channel")
 
 
 def _draw_block(history: History, number: int, first: int) -> dict[str, np.ndarray]:
-    """One block of accounts: its events in its own commit order, their commit keys
-    (``key``) and its accounts' owners."""
+    """One block of accounts: its events in its own commit order and its owners.
+
+    The commit key (time, then account, in one int64) is all that is kept of each
+    event's time and account: the merge sorts by it, the text is built from it.
+    """
     rng = history.rng(number)
     accounts = min(history.block_accounts, history.accounts - first)
     stream, kind, seconds, cents, version = _draw_history(
         rng, accounts, history.start, history.days, history.transactions, history.close_rate
     )
-    stream += np.int32(first)
-    key = seconds * np.int64(history.accounts) + stream  # sorts by time, then account
+    key = seconds * np.int64(history.accounts) + (stream + first)
     order = np.argsort(key, kind="stable")  # ties (one account, one second) keep their order
     owners = np.stack(
         [rng.integers(0, len(FIRST_NAMES), accounts), rng.integers(0, len(LAST_NAMES), accounts)],
         axis=1,
     )
     channel = rng.integers(0, len(CHANNELS), len(stream)).astype(np.int8)  # in commit order
-    block = dict(
-        zip(
-            ("key", *_PER_EVENT),
-            (c[order] for c in (key, stream, kind, seconds, cents, version)),
-            strict=False,
-        )
-    )
-    return block | {"channel": channel, "owners": owners}
+    in_order = (column[order] for column in (key, kind, cents, version))
+    return dict(zip(_PER_EVENT, (*in_order, channel), strict=True)) | {"owners": owners}
 
 
-def _merge(blocks: list[dict[str, np.ndarray]]) -> _Events:
+def _merge(blocks: list[dict[str, np.ndarray]], accounts: int) -> _Events:
     """All blocks' events in commit order; each block's arrays are released once copied.
 
     Each block is already sorted by the key, so the stable sort only merges sorted runs.
@@ -210,13 +210,11 @@ def _merge(blocks: list[dict[str, np.ndarray]]) -> _Events:
     count = len(blocks)
     merged = {name: np.concatenate([b.pop(name) for b in blocks]) for name in list(blocks[0])}
     blocks.clear()
-    key = merged.pop("key")
     if count > 1:
-        order = np.argsort(key, kind="stable")
-        del key
+        order = np.argsort(merged["key"], kind="stable")
         for name in _PER_EVENT:  # one column at a time: one extra column in memory
             merged[name] = merged[name][order]
-    return _Events(**merged)
+    return _Events(**merged, accounts=accounts)
 
 
 @dataclass(frozen=True)
@@ -247,12 +245,8 @@ class _Text:
 
 def _chunk(text: _Text, events: _Events, lo: int, hi: int) -> pa.RecordBatch:
     """Rows lo..hi of the commit order as an Arrow batch."""
-    s, k, cents, channel = (
-        events.stream[lo:hi],
-        events.kind[lo:hi],
-        events.cents[lo:hi],
-        events.channel[lo:hi],
-    )
+    seconds, s = events.seconds_and_streams(lo, hi)
+    k, cents, channel = events.kind[lo:hi], events.cents[lo:hi], events.channel[lo:hi]
     return kit.to_batch(
         {
             "stream_id": text.stream_names.take(s),
@@ -261,7 +255,7 @@ def _chunk(text: _Text, events: _Events, lo: int, hi: int) -> pa.RecordBatch:
             "event_type": text.types.take(k),
             "data": _payloads(text, s, k, cents),
             "metadata": text.channel_json.take(channel),
-            "timestamp": kit.timestamps(text.start, events.seconds[lo:hi]),
+            "timestamp": kit.timestamps(text.start, seconds),
         }
     )
 

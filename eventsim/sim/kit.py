@@ -38,12 +38,7 @@ SCHEMA = pa.schema(
 """The canonical columns of a generated data set (``position`` is its row order)."""
 
 _R = TypeVar("_R")
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _HUNDREDTHS = pa.array([f"{i:02d}" for i in range(100)], pa.string())
-# Each byte's two hex digits as one uint16 whose memory holds them in reading order.
-_HEX_PAIRS = _HEX[np.arange(256) >> 4].astype("<u2") | (
-    _HEX[np.arange(256) & 15].astype("<u2") << 8
-)
 
 
 def check_start(start: object) -> datetime:
@@ -89,7 +84,13 @@ def event_ids(seed: int, domain: str, positions: np.ndarray) -> pa.Array:
     raw = words.view(np.uint8).reshape(n, 16)
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
-    hexed = np.take(_HEX_PAIRS, raw).view(np.uint8)  # one lookup per byte, not per nibble
+    # Nibbles to hex digits in uint8 arithmetic: a lookup table would index with a
+    # temporary of 8-byte integers, 128 bytes per id, mapped and faulted in afresh.
+    nibbles = np.empty((n, 16, 2), dtype=np.uint8)
+    nibbles[:, :, 0] = raw >> 4
+    nibbles[:, :, 1] = raw & 0x0F
+    nibbles += np.uint8(ord("0")) + (nibbles > 9).view(np.uint8) * np.uint8(ord("a") - ord("9") - 1)
+    hexed = nibbles.reshape(n, 32)
     text = np.empty((n, 36), dtype=np.uint8)
     text[:, [8, 13, 18, 23]] = ord("-")
     for src, dst, width in ((0, 0, 8), (8, 9, 4), (12, 14, 4), (16, 19, 4), (20, 24, 12)):
