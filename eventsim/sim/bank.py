@@ -1,9 +1,11 @@
 """Seeded, vectorized bank histories: accounts that open, pay in, take out and close.
 
-Every account's events are drawn as numbers for all accounts at once (times, kinds,
-amounts in cents); withdrawals take a share of the balance at that moment, so no
-history overdraws and ``bank.decide`` allows every one. Only then are the numbers turned
-into Arrow columns, one chunk at a time.
+Every account's events are drawn as numbers for a block of accounts at once (times,
+kinds, amounts in cents); withdrawals take a share of the balance at that moment, so no
+history overdraws and ``bank.decide`` allows every one. Each block of ``BLOCK_ACCOUNTS``
+draws from its own random stream, so blocks are drawn on any number of threads with the
+same result; their events are merged into commit order, and only then turned into Arrow
+columns, one chunk at a time.
 """
 
 from __future__ import annotations
