@@ -20,7 +20,7 @@ from eventsim.sim import kit
 WRITE_BATCH_ROWS = 1024
 """Rows the Parquet writer encodes between its checks of page and dictionary sizes."""
 
-ROW_GROUP_ROWS = 1024 * WRITE_BATCH_ROWS
+ROW_GROUP_ROWS = 512 * WRITE_BATCH_ROWS
 """Rows per row group: a constant, so the bytes never depend on the batches' size."""
 
 SETTINGS: dict[str, object] = {
