@@ -124,3 +124,16 @@ def test_ordered_map_keeps_the_order_and_computes_at_most_ahead_items_early(
         for i, result in enumerate(simkit.ordered_map(pool, work, bounds, ahead=workers - 1)):
             assert bounds[i] == result
             assert len(started) <= i + workers
+
+
+@given(st.lists(st.integers(0, 2**31 - 1), max_size=50))
+def test_money_text_is_the_same_for_amounts_held_as_int32_or_int64(cents: list[int]) -> None:
+    narrow, wide = np.array(cents, dtype=np.int32), np.array(cents, dtype=np.int64)
+    assert simkit.money_text(wide).to_pylist() == simkit.money_text(narrow).to_pylist()
+    assert [f"{c // 100}.{c % 100:02d}" for c in cents] == simkit.money_text(wide).to_pylist()
+
+
+def test_money_text_writes_amounts_beyond_32_bits() -> None:
+    assert ["21474836.48", "10000000000000.01"] == simkit.money_text(
+        np.array([2**31, 10**15 + 1], dtype=np.int64)
+    ).to_pylist()
