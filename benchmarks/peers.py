@@ -178,6 +178,20 @@ def load_with_primary_key(parquet: Path, database: Path, memory_limit: str) -> i
         con.close()
 
 
+def read_table(parquet: Path) -> Any:
+    """The whole file as one Arrow table in memory."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(parquet)
+
+
+def pyarrow_write(table: Any, path: Path, settings: dict[str, Any], row_group_rows: int) -> None:
+    """The generation's limit: pyarrow writing a table already in memory, same settings."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path, row_group_size=row_group_rows, **settings)
+
+
 def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for lo in range(0, len(items), size):
         yield items[lo : lo + size]
