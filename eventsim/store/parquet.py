@@ -209,10 +209,25 @@ def load_parquet(
     """
     if not os.path.isfile(path):
         raise InvalidDataset(f"no Parquet file at {shown(path)}; check the path")
+    _stage(con, path, types)
+    try:
+        return _load_staged(con, path, types, checks or {})
+    finally:
+        con.execute("DROP TABLE IF EXISTS _incoming")
+
+
+def _stage(con: duckdb.DuckDBPyConnection, path: str, types: EventTypes) -> None:
+    """The file's rows into the ``_incoming`` table (see ``STAGE_SQL``).
+
+    Staged outside the load's transaction, so the rows are still there to name the bad
+    one when the insert is refused and rolled back (the caller holds the writer lock).
+    The file's Arrow table is let go as soon as it is staged: at ten million events it
+    holds gigabytes that the insert no longer needs.
+    """
     con.register("_parquet_file", _read(path))
     try:
         _check_columns(con, path)
-        return _load_staged(con, path, types, checks or {})
+        con.execute(STAGE_SQL, [shapes.row_pattern(types), shapes.METADATA_PATTERN])
     finally:
         con.unregister("_parquet_file")
 
@@ -260,17 +275,11 @@ def _check_utf8(table: pa.Table, path: str) -> None:
 def _load_staged(
     con: duckdb.DuckDBPyConnection, path: str, types: EventTypes, checks: Mapping[str, str]
 ) -> int:
-    # Staged outside the transaction, so that the rows are still there to name the bad one
-    # when the insert is refused and rolled back; the caller holds the writer lock.
-    con.execute(STAGE_SQL, [shapes.row_pattern(types), shapes.METADATA_PATTERN])
-    try:
-        (count,) = con.execute("SELECT count(*) FROM _incoming").fetchall()[0]
-        if count == 0:
-            raise InvalidDataset(f"{shown(path)} holds no events; nothing to load")
-        _check_rows(con, path, types, checks, quick=True)
-        _insert_staged(con, path, types, checks, count)
-    finally:
-        con.execute("DROP TABLE IF EXISTS _incoming")
+    (count,) = con.execute("SELECT count(*) FROM _incoming").fetchall()[0]
+    if count == 0:
+        raise InvalidDataset(f"{shown(path)} holds no events; nothing to load")
+    _check_rows(con, path, types, checks, quick=True)
+    _insert_staged(con, path, types, checks, count)
     return int(count)
 
 
