@@ -30,12 +30,16 @@ def insert_events(
 ) -> None:
     """Store ``rows`` as versions ``current + 1 ...`` of the stream, inside the caller's
     transaction (the caller holds the writer lock and has checked the expected version)."""
-    (position,) = con.execute("SELECT position FROM event_log").fetchall()[0]
+    # The log's last position moved and read in one statement: the rows take the n before.
+    (last,) = con.execute(
+        "UPDATE event_log SET position = position + ? RETURNING position", [len(rows)]
+    ).fetchall()[0]
+    position = last - len(rows)
     if len(rows) == 1:
         _insert_one(con, stream_id, current + 1, position + 1, rows[0])
     else:
         _insert_many(con, stream_id, current + 1, position + 1, rows)
-    _set_heads(con, stream_id, current, rows, position)
+    _set_head(con, stream_id, current, rows)
 
 
 def _insert_one(
@@ -80,14 +84,10 @@ def _insert_many(
             con.unregister(_BATCH_VIEW)
 
 
-def _set_heads(
-    con: duckdb.DuckDBPyConnection,
-    stream_id: str,
-    current: int,
-    rows: list[batch.Row],
-    position: int,
+def _set_head(
+    con: duckdb.DuckDBPyConnection, stream_id: str, current: int, rows: list[batch.Row]
 ) -> None:
-    """The stream's new head and the log's new last position."""
+    """The stream's new head."""
     n = len(rows)
     # A plain UPDATE (a key lookup) or INSERT is cheaper than an upsert's conflict check.
     head = [current + n, rows[-1].timestamp, stream_id]
@@ -100,4 +100,3 @@ def _set_heads(
             "INSERT INTO event_streams (version, last_timestamp, stream_id) VALUES (?, ?, ?)",
             head,
         )
-    con.execute("UPDATE event_log SET position = ?", [position + n])
