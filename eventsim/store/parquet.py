@@ -23,6 +23,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
@@ -224,12 +226,39 @@ def _stage(con: duckdb.DuckDBPyConnection, path: str, types: EventTypes) -> None
     The file's Arrow table is let go as soon as it is staged: at ten million events it
     holds gigabytes that the insert no longer needs.
     """
-    con.register("_parquet_file", _read(path))
+    patterns = [shapes.row_pattern(types), shapes.METADATA_PATTERN]
+    with tempfile.TemporaryDirectory(prefix="eventsim-load-") as folder:
+        link = os.path.join(folder, "events.parquet")
+        if not _PATTERN_CHARACTERS.search(link):
+            os.symlink(os.path.abspath(path), link)
+            try:
+                read = con.read_parquet(link, file_row_number=True)
+                if "row" not in read.columns:
+                    _stage_from(con, path, patterns, read.project(_NUMBERED))
+                    return
+            except duckdb.Error:
+                pass  # not readable so: the Arrow path below names the problem
+    _stage_from(con, path, patterns, con.from_arrow(_read(path)))
+
+
+# DuckDB reads the file itself (in parallel, streaming into the staged sort, never the
+# whole file in Python's memory) through a link of the loader's own naming: DuckDB reads
+# a path as a glob pattern, and the link's name holds none of a pattern's characters,
+# whatever the file's own name holds. Where it cannot, pyarrow reads the file (_read).
+_PATTERN_CHARACTERS = re.compile(r"[*?\[\]{}\\]")
+_NUMBERED = "* EXCLUDE (file_row_number), file_row_number AS row"
+
+
+def _stage_from(
+    con: duckdb.DuckDBPyConnection, path: str, patterns: list[str], rows: duckdb.DuckDBPyRelation
+) -> None:
+    """Stage ``rows`` (the file's, numbered in a column ``row``) into ``_incoming``."""
+    rows.create_view("_parquet_file", replace=True)
     try:
         _check_columns(con, path)
-        con.execute(STAGE_SQL, [shapes.row_pattern(types), shapes.METADATA_PATTERN])
+        con.execute(STAGE_SQL, patterns)
     finally:
-        con.unregister("_parquet_file")
+        con.execute("DROP VIEW IF EXISTS _parquet_file")
 
 
 def _read(path: str) -> pa.Table:

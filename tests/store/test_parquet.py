@@ -4,6 +4,7 @@ writes nothing when it refuses; an export loads back row for row."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from eventsim import EventSimError, EventStore, InvalidDataset, NewEvent
 from eventsim.sim import bank as bank_sim
 from eventsim.sim import kit as simkit
+from eventsim.sim import orders as orders_sim
 from eventsim.store import parquet as io
 from tests.conftest import snapshot
 
@@ -451,3 +453,33 @@ def test_a_load_into_a_store_holding_events_refuses_a_stored_id_by_its_row(
     with pytest.raises(InvalidDataset, match=r"row 3 .*already stored"):
         duckdb_store.load_parquet(write_parquet(rows))
     assert 1 == duckdb_store.info()["events"]
+
+
+@pytest.mark.parametrize("data_set", ["bank", "orders"])
+def test_a_file_read_by_duckdb_or_by_pyarrow_is_stored_alike(
+    data_set: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB reads the file through a link of the loader's naming; where that name would
+    hold a pattern's character, pyarrow reads it. Both store the same rows in the same
+    order, companion included."""
+    simulate = bank_sim.simulate if data_set == "bank" else orders_sim.simulate
+    path = tmp_path / f"{data_set}[1]*.parquet"
+    pq.write_table(simulate(40, seed=3), path)
+    queries = [
+        "SELECT * FROM event_store",
+        "SELECT * FROM event_typed",
+        "SELECT * FROM event_streams ORDER BY stream_id",
+    ]
+    with EventStore() as by_duckdb:
+        by_duckdb.load_parquet(path)
+        expected = [by_duckdb.connection.execute(q).fetchall() for q in queries]
+    read_by_pyarrow = []
+    monkeypatch.setattr(io, "_read", lambda p: read_by_pyarrow.append(p) or original_read(p))
+    monkeypatch.setattr(io, "_PATTERN_CHARACTERS", re.compile("."))  # every name: use pyarrow
+    with EventStore() as by_pyarrow:
+        by_pyarrow.load_parquet(path)
+        assert expected == [by_pyarrow.connection.execute(q).fetchall() for q in queries]
+    assert [str(path)] == read_by_pyarrow
+
+
+original_read = io._read
