@@ -133,7 +133,9 @@ def load_aggregate(ctx: Context) -> list[Row]:
         ]
         store.append(stream, batch, expected_version=store.version(stream))
     calls = max(5, ctx.repeats * 3)
-    ours = median_call(lambda _: replay.fold(store.read_stream(stream)), calls)
+    ours = median_call(lambda _: replay.state_at(store, stream), calls)
+    plain = median_call(lambda _: replay.fold(store.read_stream(stream)), calls)
+    limit = median_call(lambda _: peers.duckdb_stream_columns(store.connection, stream), calls)
     app = peers.eventsourcing_app(ctx.workdir / "es-aggregate")
     account = peers.new_account()
     for i in range(1, size):
@@ -141,15 +143,28 @@ def load_aggregate(ctx: Context) -> list[Row]:
     app.save(account)
     theirs = median_call(lambda _: app.repository.get(account.id), calls)
     mine = millis(ours, f"median of {calls} loads")
+    limit_text = "DuckDB reading its typed columns into numpy"
     return [
         Row(
-            f"load one aggregate of {size:,} events (read_stream + evolve)",
+            f"load one aggregate of {size:,} events to its state (state_at)",
             mine,
             "<= 20 ms (10k events)",
             mine.value <= 20,
             "eventsourcing, SQLite",
             millis(theirs),
-        )
+            limit=limit_text,
+            at_limit=millis(limit),
+        ),
+        Row(
+            "  the same aggregate as Events, folded (read_stream + fold)",
+            millis(plain, f"median of {calls} loads"),
+            "",
+            None,
+            "eventsourcing, SQLite",
+            millis(theirs),
+            limit=limit_text,
+            at_limit=millis(limit),
+        ),
     ]
 
 
@@ -168,6 +183,8 @@ def full_replay(ctx: Context) -> list[Row]:
             "DuckDB GROUP BY over a typed column",
             millis(limit),
             f"{ours.seconds / limit.seconds:.1f}x DuckDB's time",
+            limit="DuckDB GROUP BY over a typed column",
+            at_limit=millis(limit),
         )
     ]
     frame = peers.pandas_frame(ctx.typed)
@@ -239,6 +256,10 @@ def one_as_of(ctx: Context) -> list[Row]:
     ours = median_call(
         lambda i: replay.state_at(store, ids[i % len(ids)], as_of=ctx.middle), len(ids)
     )
+    limit = median_call(
+        lambda i: peers.duckdb_point_query(store.connection, ids[i % len(ids)], ctx.middle),
+        len(ids),
+    )
     app = eventsourcing_sample(ctx)
     aggregates = ctx.extra["es_ids"]
     theirs = median_call(
@@ -252,10 +273,12 @@ def one_as_of(ctx: Context) -> list[Row]:
         Row(
             "one account as of a time",
             mine,
-            "<= 2 ms median",
-            mine.value <= 2,
+            "<= 1 ms median (10M)",
+            mine.value <= 1,
             "eventsourcing, SQLite, as of a version",
             millis(theirs),
+            limit="DuckDB point query of the account's rows (version, type, payload)",
+            at_limit=millis(limit),
         )
     ]
 
