@@ -354,3 +354,17 @@ def test_state_at_on_postgresql_folds_the_read_events(postgres_database: str) ->
         assert outcome(plain_state_at, store, "account-1", START, None) == outcome(
             state_at, store, "account-1", as_of=START
         )
+
+
+@pytest.mark.parametrize("domain", ["bank", "orders"])
+def test_state_at_equals_folding_the_read_events_on_every_simulated_stream(
+    tmp_path: Path, domain: str
+) -> None:
+    pq.write_table(SIMULATORS[domain].simulate(30, seed=5, days=30), tmp_path / "events.parquet")
+    with EventStore() as store:
+        store.load_parquet(tmp_path / "events.parquet")
+        for stream_id in store.sql("SELECT stream_id FROM event_streams")["stream_id"]:
+            for as_of in (*MOMENTS, None):
+                assert outcome(plain_state_at, store, stream_id, as_of, None) == outcome(
+                    state_at, store, stream_id, as_of=as_of
+                )
