@@ -122,7 +122,7 @@ def millis(timing: Timing, note: str = "") -> Figure:
     return Figure(timing.seconds * 1000, "ms", timing.peak_mb, note)
 
 
-def bank_batches(ctx: Context, chunk_rows: int) -> Any:
+def bank_batches(ctx: Context, chunk_rows: int, *, workers: int = 1) -> Any:
     # ~100 events per account: 1 opening, ~99 transactions, a few closings.
     return bank_sim.simulate_batches(
         ctx.accounts,
@@ -131,6 +131,7 @@ def bank_batches(ctx: Context, chunk_rows: int) -> Any:
         days=DAYS,
         transactions=99,
         chunk_rows=chunk_rows,
+        workers=workers,
     )
 
 

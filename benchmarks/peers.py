@@ -16,6 +16,7 @@ from uuid import UUID
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 try:  # the peer is an optional dependency (the bench extra); the harness says if missing
     from eventsourcing.application import Application
@@ -195,6 +196,75 @@ def load_with_primary_key(parquet: Path, database: Path, memory_limit: str) -> i
         con.close()
 
 
+def read_table(parquet: Path) -> Any:
+    """The whole file as one Arrow table in memory."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(parquet)
+
+
+def pyarrow_write(table: Any, path: Path, settings: dict[str, Any], row_group_rows: int) -> None:
+    """The generation's limit: pyarrow writing a table already in memory, same settings."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path, row_group_size=row_group_rows, **settings)
+
+
 def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for lo in range(0, len(items), size):
         yield items[lo : lo + size]
+
+
+# -- the limits: DuckDB's own operation on the same data, with none of the store's work ----
+def load_without_keys(parquet: Path, database: Path, memory_limit: str) -> int:
+    """DuckDB loading the Parquet into the store's columns with no key and no check."""
+    con = duckdb.connect(str(database))
+    try:
+        con.execute("SET memory_limit = ?", [memory_limit])
+        con.execute(
+            "CREATE TABLE events (stream_id VARCHAR, version INTEGER, event_id UUID, "
+            "event_type VARCHAR, data JSON, metadata JSON, timestamp TIMESTAMPTZ)"
+        )
+        con.execute("INSERT INTO events SELECT * FROM read_parquet(?)", [str(parquet)])
+        return int(con.execute("SELECT count(*) FROM events").fetchall()[0][0])
+    finally:
+        con.close()
+
+
+LIMIT_PREFIX = "limit-"  # the streams the limits write, removed after them
+
+
+def limit_rows(stream_id: str, count: int, first_position: int) -> list[tuple[Any, ...]]:
+    """``count`` deposit rows of one stream in the store's columns, ready to insert."""
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    now = datetime.now(UTC)
+    return [
+        (stream_id, v, str(uuid4()), "MoneyDeposited", f'{{"amount":{v}}}', "{}", now, p)
+        for v, p in zip(
+            range(1, count + 1), range(first_position, first_position + count), strict=True
+        )
+    ]
+
+
+def insert_batches(con: duckdb.DuckDBPyConnection, batches: list[pa.Table]) -> None:
+    """Each batch in one INSERT of an Arrow table and one COMMIT, into the store's table."""
+    for batch in batches:
+        con.register("_limit_batch", batch)
+        con.execute("BEGIN")
+        con.execute("INSERT INTO event_store SELECT * FROM _limit_batch")
+        con.execute("COMMIT")
+    con.unregister("_limit_batch")
+
+
+def insert_one_each(con: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]) -> None:
+    """Each row in its own INSERT and COMMIT, into the store's table."""
+    for row in rows:
+        con.execute("BEGIN")
+        con.execute("INSERT INTO event_store VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(row))
+        con.execute("COMMIT")
+
+
+def remove_limit_rows(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DELETE FROM event_store WHERE starts_with(stream_id, ?)", [LIMIT_PREFIX])

@@ -22,6 +22,7 @@ from eventsim.domains import EVENT_TYPES
 from eventsim.events import EventTypes
 from eventsim.sql import LOAD_CHECKS
 from eventsim.store import DuckDBEventStore, EventStoreContract
+from eventsim.store.ids import time_ordered_id
 
 
 class EventStore(DuckDBEventStore):
@@ -32,7 +33,7 @@ class EventStore(DuckDBEventStore):
         path: str | Path = ":memory:",
         *,
         clock: Callable[[], datetime] | None = None,
-        new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+        new_id: Callable[[], uuid.UUID] = time_ordered_id,
         event_types: EventTypes = EVENT_TYPES,
     ) -> None:
         load_checks = LOAD_CHECKS if event_types is EVENT_TYPES else {}
@@ -45,7 +46,7 @@ def open_store(
     location: str | Path = ":memory:",
     *,
     clock: Callable[[], datetime] | None = None,
-    new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+    new_id: Callable[[], uuid.UUID] = time_ordered_id,
 ) -> EventStoreContract:
     """The course's event store at ``location``: a PostgreSQL URL or a DuckDB file.
 

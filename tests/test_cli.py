@@ -44,13 +44,17 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_generate_writes_the_same_bytes_for_the_same_seed(tmp_path: Path) -> None:
-    for name in ("a.parquet", "b.parquet"):
+def test_generate_writes_the_same_bytes_for_the_same_seed_with_any_number_of_workers(
+    tmp_path: Path,
+) -> None:
+    for name, workers in (("a.parquet", "1"), ("b.parquet", "2"), ("c.parquet", "3")):
         done = run(
-            "generate", "bank", "--accounts", "30", "--seed", "3", "--out", name, cwd=tmp_path
-        )
+            "generate", "bank", "--accounts", "30", "--seed", "3", "--workers", workers,
+            "--out", name, cwd=tmp_path,
+        )  # fmt: skip
         assert 0 == done.returncode, done.stderr
-    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+    written = {(tmp_path / name).read_bytes() for name in ("a.parquet", "b.parquet", "c.parquet")}
+    assert 1 == len(written)
 
 
 def test_info_reports_streams_events_and_time_range(workdir: Path) -> None:
@@ -111,6 +115,8 @@ BAD_CALLS = [
     (("generate", "bank", "--seed", "x", "--out", "new.parquet"), "'x'"),
     (("generate", "bank", "--seed", "1", "--orders", "5", "--out", "new.parquet"), "--orders"),
     (("generate", "bank", "--seed", "1", "--accounts", "0", "--out", "new.parquet"), "0"),
+    (("generate", "bank", "--seed", "1", "--workers", "0", "--out", "new.parquet"), "workers"),
+    (("generate", "orders", "--seed", "1", "--workers", "2", "--out", "new.parquet"), "--workers"),
     (("generate", "bank", "--seed", "1", "--out", "no/such/dir/new.parquet"), "no/such/dir"),
     (
         ("generate", "bank", "--seed", "1", "--start", "01/02/2024", "--out", "new.parquet"),

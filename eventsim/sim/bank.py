@@ -1,18 +1,23 @@
 """Seeded, vectorized bank histories: accounts that open, pay in, take out and close.
 
-Every account's events are drawn as numbers for all accounts at once (times, kinds,
-amounts in cents); withdrawals take a share of the balance at that moment, so no
-history overdraws and ``bank.decide`` allows every one. Only then are the numbers turned
-into Arrow columns, one chunk at a time.
+Every account's events are drawn as numbers for a block of accounts at once (times,
+kinds, amounts in cents); withdrawals take a share of the balance at that moment, so no
+history overdraws and ``bank.decide`` allows every one. Each block of ``BLOCK_ACCOUNTS``
+draws from its own random stream, so blocks are drawn on any number of threads with the
+same result; their events are merged into commit order, and only then turned into Arrow
+columns, one chunk at a time.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from eventsim.domains import bank
 from eventsim.errors import InvalidArgument
@@ -58,6 +63,14 @@ LAST_NAMES = (
 TYPES = tuple(bank.EVENT_TYPES)
 CHANNELS = ("branch", "online", "mobile", "atm")
 OPEN, DEPOSIT, WITHDRAW, CLOSE = range(4)
+CHUNK_ROWS = 1 << 18
+"""Rows per Arrow batch by default: a batch's temporary arrays stay small enough to be
+reused from the heap, not mapped afresh (at 1M rows, faulting the pages in took longer
+than building the text)."""
+BLOCK_ACCOUNTS = 10_000
+"""Accounts per random stream. Each block draws from its own generator, so blocks can be
+drawn in any order, on any number of threads, with a bounded memory per block. A constant,
+not an argument: the bytes of a data set must never depend on it."""
 
 
 def simulate(
@@ -94,79 +107,175 @@ def simulate_batches(
     days: int = 90,
     transactions: int = 25,
     close_rate: float = 0.1,
-    chunk_rows: int = 1_000_000,
+    chunk_rows: int = CHUNK_ROWS,
+    workers: int = 1,
 ) -> Iterator[pa.RecordBatch]:
     """Like ``simulate``, one Arrow batch of at most ``chunk_rows`` events at a time.
 
-    The arguments are checked at once; the events are drawn when iteration starts.
+    ``workers`` threads draw the blocks and build the chunks; the events are the same
+    whatever ``chunk_rows`` and ``workers``. The arguments are checked at once; the events
+    are drawn when iteration starts.
     """
-    start = kit.check_start(start)
-    kit.check_positive("accounts", accounts)
-    kit.check_positive("days", days, limit=36_500)
-    kit.check_positive("transactions", transactions, limit=100_000)
+    history = History(accounts, seed, kit.check_start(start), days, transactions, close_rate)
     kit.check_positive("chunk_rows", chunk_rows)
-    if not 0 <= close_rate <= 1:
-        raise InvalidArgument(f"close_rate must be between 0 and 1, got {close_rate!r}")
-    rng = kit.rng_for(seed)
-    return _batches(rng, seed, accounts, start, days, transactions, close_rate, chunk_rows)
+    kit.check_positive("workers", workers, limit=64)
+    return history_batches(history, chunk_rows=chunk_rows, workers=workers)
 
 
-def _batches(
-    rng: np.random.Generator,
-    seed: int,
-    accounts: int,
-    start: datetime,
-    days: int,
-    transactions: int,
-    close_rate: float,
-    chunk_rows: int,
-) -> Iterator[pa.RecordBatch]:
-    """Draw every event as numbers, sort them into commit order, emit Arrow chunks."""
-    stream, kind, seconds, cents = _draw_history(
-        rng, accounts, start, days, transactions, close_rate
+@dataclass(frozen=True)
+class History:
+    """What a bank data set is drawn from, checked. Only tests shrink ``block_accounts``."""
+
+    accounts: int
+    seed: int
+    start: datetime
+    days: int
+    transactions: int
+    close_rate: float
+    block_accounts: int = BLOCK_ACCOUNTS
+
+    def __post_init__(self) -> None:
+        kit.rng_for(self.seed)  # refuses a bad seed
+        kit.check_positive("accounts", self.accounts)
+        kit.check_positive("days", self.days, limit=36_500)
+        kit.check_positive("transactions", self.transactions, limit=100_000)
+        if not 0 <= self.close_rate <= 1:
+            raise InvalidArgument(f"close_rate must be between 0 and 1, got {self.close_rate!r}")
+
+    def rng(self, block: int) -> np.random.Generator:
+        """Block 0 draws from the seed's own generator, as a single-generator run did, so
+        every data set of up to one block keeps its bytes; block k from its own spawn."""
+        if block == 0:
+            return kit.rng_for(self.seed)
+        return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(block,)))
+
+
+def history_batches(history: History, *, chunk_rows: int, workers: int) -> Iterator[pa.RecordBatch]:
+    """Draw the blocks (in any order), merge them into commit order, emit Arrow chunks."""
+    firsts = range(0, history.accounts, history.block_accounts)
+    with kit.pool(workers) as pool:
+        blocks = list(pool.map(lambda n: _draw_block(history, n, firsts[n]), range(len(firsts))))
+        events = _merge(blocks, history.accounts)
+        text = _Text.of(history, events.owners)
+        bounds = kit.chunk_bounds(len(events.key), chunk_rows)
+        chunk = functools.partial(_chunk, text, events)
+        yield from kit.ordered_map(pool, chunk, bounds, ahead=workers - 1)
+
+
+@dataclass(frozen=True)
+class _Events:
+    """Every event as numbers in commit order, one array per column, and the owners."""
+
+    key: np.ndarray  # int64: seconds since the start * accounts + the account's index
+    kind: np.ndarray  # int8: an index into TYPES
+    cents: np.ndarray  # int32 where every amount fits, else int64
+    version: np.ndarray  # int32
+    channel: np.ndarray  # int8: an index into CHANNELS
+    owners: np.ndarray  # (accounts, 2): indices into FIRST_NAMES and LAST_NAMES
+    accounts: int
+
+    def seconds_and_streams(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        seconds, stream = np.divmod(self.key[lo:hi], np.int64(self.accounts))
+        return seconds, stream
+
+
+_PER_EVENT = ("key", "kind", "cents", "version", "channel")
+
+
+def _draw_block(history: History, number: int, first: int) -> dict[str, np.ndarray]:
+    """One block of accounts: its events in its own commit order and its owners.
+
+    The commit key (time, then account, in one int64) is all that is kept of each
+    event's time and account: the merge sorts by it, the text is built from it.
+    """
+    rng = history.rng(number)
+    accounts = min(history.block_accounts, history.accounts - first)
+    stream, kind, seconds, cents, version = _draw_history(
+        rng, accounts, history.start, history.days, history.transactions, history.close_rate
     )
-    order = np.lexsort((stream, seconds))  # commit order: by time, then account
-    stream, kind, seconds, cents = stream[order], kind[order], seconds[order], cents[order]
-    version = _versions(stream, accounts)
-    owners = rng.integers(0, len(FIRST_NAMES), accounts), rng.integers(0, len(LAST_NAMES), accounts)
-    owner_names = [f"{FIRST_NAMES[f]} {LAST_NAMES[n]}" for f, n in zip(*owners, strict=True)]
-    channel = rng.integers(0, len(CHANNELS), len(stream))
-    stream_names = kit.padded_ids("account", accounts)
-    # Each account's opening and the closing payloads are built once, then taken per row.
-    owner_json = kit.json_object("owner", pa.array(owner_names, pa.string()), quoted=True)
-    reason_json = kit.json_object("reason", pa.array(["customer request"]), quoted=True)
-    for lo, hi in kit.chunk_bounds(len(stream), chunk_rows):
-        s, k = stream[lo:hi], kind[lo:hi]
-        amount = kit.json_object("amount", kit.money_text(cents[lo:hi]), quoted=False)
-        data = pa.compute.choose(
-            pa.array(k),
-            owner_json.take(pa.array(s)),
-            amount,  # deposits and withdrawals share the shape
-            amount,
-            reason_json.take(pa.array(np.zeros_like(s))),
-        )
-        metadata = kit.json_object("channel", kit.pick(CHANNELS, channel[lo:hi]), quoted=True)
-        yield kit.to_batch(
-            {
-                "stream_id": kit.pick(stream_names, s),
-                "version": pa.array(version[lo:hi], pa.int32()),
-                "event_id": kit.event_ids(seed, "bank", np.arange(lo, hi)),
-                "event_type": kit.pick(TYPES, k),
-                "data": data,
-                "metadata": metadata,
-                "timestamp": kit.timestamps(start, seconds[lo:hi]),
-            }
+    key = seconds * np.int64(history.accounts) + (stream + first)
+    order = np.argsort(key, kind="stable")  # ties (one account, one second) keep their order
+    owners = np.stack(
+        [rng.integers(0, len(FIRST_NAMES), accounts), rng.integers(0, len(LAST_NAMES), accounts)],
+        axis=1,
+    )
+    channel = rng.integers(0, len(CHANNELS), len(stream)).astype(np.int8)  # in commit order
+    if cents.max(initial=0) < 2**31:  # half the memory for the amounts, when they allow it
+        cents = cents.astype(np.int32)
+    in_order = (column[order] for column in (key, kind, cents, version))
+    return dict(zip(_PER_EVENT, (*in_order, channel), strict=True)) | {"owners": owners}
+
+
+def _merge(blocks: list[dict[str, np.ndarray]], accounts: int) -> _Events:
+    """All blocks' events in commit order; each block's arrays are released once copied.
+
+    Each block is already sorted by the key, so the stable sort only merges sorted runs.
+    """
+    count = len(blocks)
+    merged = {name: np.concatenate([b.pop(name) for b in blocks]) for name in list(blocks[0])}
+    blocks.clear()
+    if count > 1:
+        order = np.argsort(merged["key"], kind="stable")
+        for name in _PER_EVENT:  # one column at a time: one extra column in memory
+            merged[name] = merged[name][order]
+    return _Events(**merged, accounts=accounts)
+
+
+@dataclass(frozen=True)
+class _Text:
+    """What turns numbers into the text columns: built once per data set."""
+
+    seed: int
+    start: datetime
+    stream_names: pa.Array
+    owner_json: pa.Array  # each account's opening payload, then the closing payload
+    types: pa.Array
+    channel_json: pa.Array
+
+    @classmethod
+    def of(cls, history: History, owners: np.ndarray) -> _Text:
+        names = [f"{FIRST_NAMES[f]} {LAST_NAMES[n]}" for f, n in owners]
+        opening = kit.json_object("owner", pa.array(names, pa.string()), quoted=True)
+        closing = kit.json_object("reason", pa.array(["customer request"]), quoted=True)
+        return cls(
+            history.seed,
+            history.start,
+            pa.array(kit.padded_ids("account", history.accounts), pa.string()),
+            pa.concat_arrays([opening, closing]),
+            pa.array(TYPES, pa.string()),
+            kit.json_object("channel", pa.array(CHANNELS, pa.string()), quoted=True),
         )
 
 
-def _versions(stream: np.ndarray, accounts: int) -> np.ndarray:
-    """1, 2, 3... per stream, in the order events appear."""
-    by_stream = np.argsort(stream, kind="stable")
-    counts = np.bincount(stream, minlength=accounts)
-    first = np.repeat(np.cumsum(counts) - counts, counts)
-    version = np.empty(len(stream), dtype=np.int32)
-    version[by_stream] = np.arange(len(stream)) - first + 1
-    return version
+def _chunk(text: _Text, events: _Events, lo: int, hi: int) -> pa.RecordBatch:
+    """Rows lo..hi of the commit order as an Arrow batch."""
+    seconds, s = events.seconds_and_streams(lo, hi)
+    k, cents, channel = events.kind[lo:hi], events.cents[lo:hi], events.channel[lo:hi]
+    return kit.to_batch(
+        {
+            "stream_id": text.stream_names.take(s),
+            "version": pa.array(events.version[lo:hi], pa.int32()),
+            "event_id": kit.event_ids(text.seed, "bank", np.arange(lo, hi)),
+            "event_type": text.types.take(k),
+            "data": _payloads(text, s, k, cents),
+            "metadata": text.channel_json.take(channel),
+            "timestamp": kit.timestamps(text.start, seconds),
+        }
+    )
+
+
+def _payloads(text: _Text, stream: np.ndarray, kind: np.ndarray, cents: np.ndarray) -> pa.Array:
+    """Deposits and withdrawals carry the amount; the few openings and closings are put
+    in over them, so their payloads are built once per data set, not per row."""
+    # One join for the whole text, not one for the number and one for the object.
+    whole, hundredths = kit.money_parts(cents)
+    amounts = pc.binary_join_element_wise('{"amount":', whole, ".", hundredths, "}", "")
+    special = (kind == OPEN) | (kind == CLOSE)
+    if not special.any():
+        return amounts
+    closing = len(text.owner_json) - 1
+    which = np.where(kind[special] == OPEN, stream[special], closing)
+    return pc.replace_with_mask(amounts, pa.array(special), text.owner_json.take(which))
 
 
 def _draw_history(
@@ -177,7 +286,12 @@ def _draw_history(
     transactions: int,
     close_rate: float,
 ) -> tuple[np.ndarray, ...]:
-    """Every event as numbers, grouped by account and in time order within it."""
+    """Every event as numbers (account, kind, seconds, cents, version), by part.
+
+    An account's events come in the order of its parts (opening, transactions in time
+    order, payout, closing) and their times never decrease in that order, so each
+    event's version is its place in that order; a stable sort by time keeps it.
+    """
     weights = kit.business_day_weights(start, days)
     open_day = kit.draw_days(rng, weights[: max(1, days // 3)], np.zeros(accounts, dtype=np.int64))
     open_at = open_day * 86_400 + kit.draw_seconds_of_day(rng, accounts)
@@ -188,7 +302,7 @@ def _draw_history(
     at = np.maximum(
         day * 86_400 + kit.draw_seconds_of_day(rng, len(account)), open_at[account] + 60
     )
-    at = at[np.lexsort((at, account))]
+    at = kit.sorted_within(at, account)
     same = np.concatenate([[False], account[1:] == account[:-1]])
     at = kit.add_bursts(rng, at, same, p=0.2)
     end = days * 86_400 - 1
@@ -204,19 +318,36 @@ def _draw_history(
     balance = np.rint(balance).astype(np.int64)
     payout = closes & (balance > 0)
     ids = np.arange(accounts)
+    first = np.cumsum(count) - count
+    after = count + 2  # the version after the opening and the transactions
     parts = [
-        (ids, np.full(accounts, OPEN), open_at, np.zeros(accounts, np.int64)),
-        (account, kind, at, cents),
-        (ids[payout], np.full(payout.sum(), WITHDRAW), close_at[payout], balance[payout]),
+        (ids, np.full(accounts, OPEN), open_at, np.zeros(accounts, np.int64), np.ones(accounts)),
+        (account, kind, at, cents, np.arange(len(account)) - first[account] + 2),
+        (
+            ids[payout],
+            np.full(payout.sum(), WITHDRAW),
+            close_at[payout],
+            balance[payout],
+            after[payout],
+        ),
         (
             ids[closes],
             np.full(closes.sum(), CLOSE),
             close_at[closes] + 1,
             np.zeros(closes.sum(), np.int64),
+            after[closes] + payout[closes],
         ),
     ]
-    stream, kinds, seconds, amounts = (np.concatenate(col) for col in zip(*parts, strict=True))
-    return stream.astype(np.int32), kinds.astype(np.int8), seconds.astype(np.int64), amounts
+    stream, kinds, seconds, amounts, version = (
+        np.concatenate(col) for col in zip(*parts, strict=True)
+    )
+    return (
+        stream.astype(np.int32),
+        kinds.astype(np.int8),
+        seconds.astype(np.int64),
+        amounts,
+        version.astype(np.int32),
+    )
 
 
 def _amounts(

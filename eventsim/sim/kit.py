@@ -10,9 +10,13 @@ bytes whatever the chunk size.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -33,8 +37,8 @@ SCHEMA = pa.schema(
 )
 """The canonical columns of a generated data set (``position`` is its row order)."""
 
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_R = TypeVar("_R")
+_HUNDREDTHS = pa.array([f"{i:02d}" for i in range(100)], pa.string())
 
 
 def check_start(start: object) -> datetime:
@@ -72,22 +76,27 @@ def event_ids(seed: int, domain: str, positions: np.ndarray) -> pa.Array:
     """UUID-4-shaped ids as text, derived from the seed, the domain and the position."""
     key = _splitmix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
     key ^= np.uint64(zlib.crc32(domain.encode()))
+    n = len(positions)
     counters = positions.astype(np.uint64) * np.uint64(2)
-    words = np.stack([_splitmix64(counters ^ key), _splitmix64((counters + np.uint64(1)) ^ key)], 1)
-    raw = words.astype(">u8").view(np.uint8).reshape(-1, 16).copy()
+    words = np.empty((n, 2), dtype=">u8")  # big-endian: the bytes read in the text's order
+    words[:, 0] = _splitmix64(counters ^ key)
+    words[:, 1] = _splitmix64((counters + np.uint64(1)) ^ key)
+    raw = words.view(np.uint8).reshape(n, 16)
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
-    hexed = np.empty((len(raw), 32), dtype=np.uint8)
-    hexed[:, 0::2] = _HEX[raw >> 4]
-    hexed[:, 1::2] = _HEX[raw & 0x0F]
-    text = np.full((len(raw), 36), ord("-"), dtype=np.uint8)
-    for src, dst in ((0, 0), (8, 9), (12, 14), (16, 19), (20, 24)):
-        width = {0: 8, 20: 12}.get(src, 4)
+    # Nibbles to hex digits in uint8 arithmetic: a lookup table would index with a
+    # temporary of 8-byte integers, 128 bytes per id, mapped and faulted in afresh.
+    nibbles = np.empty((n, 16, 2), dtype=np.uint8)
+    nibbles[:, :, 0] = raw >> 4
+    nibbles[:, :, 1] = raw & 0x0F
+    nibbles += np.uint8(ord("0")) + (nibbles > 9).view(np.uint8) * np.uint8(ord("a") - ord("9") - 1)
+    hexed = nibbles.reshape(n, 32)
+    text = np.empty((n, 36), dtype=np.uint8)
+    text[:, [8, 13, 18, 23]] = ord("-")
+    for src, dst, width in ((0, 0, 8), (8, 9, 4), (12, 14, 4), (16, 19, 4), (20, 24, 12)):
         text[:, dst : dst + width] = hexed[:, src : src + width]
-    offsets = np.arange(0, 36 * (len(raw) + 1), 36, dtype=np.int32)
-    return pa.Array.from_buffers(
-        pa.string(), len(raw), [None, pa.py_buffer(offsets), pa.py_buffer(text)]
-    )
+    offsets = np.arange(0, 36 * (n + 1), 36, dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(text)])
 
 
 def business_day_weights(start: datetime, days: int, *, weekend: float = 0.35) -> np.ndarray:
@@ -141,11 +150,64 @@ def add_bursts(
     return result
 
 
+def sorted_within(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """``values`` sorted within each run of equal ``group`` (non-negative, non-decreasing).
+
+    One sort of ``group * span + value`` instead of a two-key lexsort: several times faster.
+    """
+    if not len(values):
+        return values
+    low = values.min()
+    offset = group.astype(np.int64) * np.int64(values.max() - low + 1)
+    result: np.ndarray = np.sort(values - low + offset) - offset + low
+    return result
+
+
+def pool(workers: int) -> contextlib.AbstractContextManager[Executor]:
+    """``workers`` threads, or the caller itself for one (no thread at all)."""
+    return ThreadPoolExecutor(workers) if workers > 1 else contextlib.nullcontext(_IN_CALLER)
+
+
+class _InCaller(Executor):
+    """An executor that runs each task at once, in the caller."""
+
+    def submit(self, fn: Callable[..., _R], /, *args: object, **kwargs: object) -> Future[_R]:
+        future: Future[_R] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to whoever asks for the result
+            future.set_exception(exc)
+        return future
+
+
+_IN_CALLER = _InCaller()
+
+
+def ordered_map(
+    pool: Executor, fn: Callable[[int, int], _R], bounds: Iterable[tuple[int, int]], *, ahead: int
+) -> Iterator[_R]:
+    """``fn(lo, hi)`` for each bound, in order, at most ``ahead`` computed ahead of the
+    caller: the pool builds the next chunks while the caller consumes this one, and the
+    memory stays bounded (``Executor.map`` would submit every chunk at once)."""
+    pending: collections.deque[Future[_R]] = collections.deque()
+    for lo, hi in bounds:
+        pending.append(pool.submit(fn, lo, hi))
+        if len(pending) > ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
 def money_text(cents: np.ndarray) -> pa.Array:
     """Cents as JSON number text: 12345 -> '123.45'."""
+    whole, hundredths = money_parts(cents)
+    return pc.binary_join_element_wise(whole, hundredths, ".")
+
+
+def money_parts(cents: np.ndarray) -> tuple[pa.Array, pa.Array]:
+    """The text before and after the point of ``money_text``: '123' and '45'."""
     whole = pa.array(cents // 100).cast(pa.string())
-    frac = pc.utf8_lpad(pa.array(cents % 100).cast(pa.string()), 2, "0")
-    return pc.binary_join_element_wise(whole, frac, ".")
+    return whole, _HUNDREDTHS.take(pa.array(cents % 100))
 
 
 def json_object(key: str, values: pa.Array, *, quoted: bool) -> pa.Array:

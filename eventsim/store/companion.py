@@ -16,13 +16,12 @@ predates it, and emptied of a stream only by ``store.remove_streams``.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 
 import duckdb
 
-from eventsim.events import EventTypes, field_kinds
+from eventsim.events import DomainEvent, EventTypes, field_kinds
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS event_typed (
@@ -35,62 +34,67 @@ CREATE TABLE IF NOT EXISTS event_typed (
 """
 
 # Parameter: the event types whose payload has an ``amount`` of kind Money. The rows come
-# from a relation with the store's columns (the load's staging table, an append's batch,
-# or event_store itself when rebuilding).
+# from a relation with the store's columns (the load's staging table, or event_store
+# itself when rebuilding).
 _SELECT_SQL = """
 SELECT stream_id, CAST(version AS INTEGER), event_type, timestamp,
        CASE WHEN list_contains(?, event_type)
             THEN CAST(json_extract_string(data, '$.amount') AS DECIMAL(38, 2)) END
 FROM {source}
 """
-SOURCES = {
-    "incoming": "_incoming",
-    "batch": "_append_batch",
-    "store": "event_store",
-    # One event given as parameters (an append of one event skips registering a table).
-    "row": "(SELECT ? AS stream_id, ? AS version, ? AS event_type, ? AS timestamp, ? AS data)",
-}
+SOURCES = {"incoming": "_incoming", "store": "event_store"}
 _INSERT_VALUES = "INSERT INTO event_typed VALUES (?, ?, ?, ?, ?)"
+# An append's batch (eventsim.store.insert) comes as a view of this name, and brings each
+# amount typed already.
+BATCH_VIEW = "_append_batch"
+INSERT_BATCH_SQL = (
+    "INSERT INTO event_typed "  # noqa: S608 (constants)
+    f"SELECT stream_id, version, event_type, timestamp, amount FROM {BATCH_VIEW}"
+)
+
+
+def carries_amount(event_class: type[DomainEvent]) -> bool:
+    """Whether the type's payload has an ``amount`` of kind Money: the one typed column."""
+    carries = _CARRIES.get(event_class)
+    if carries is None:  # asked per appended event: worked out once per class
+        carries = _CARRIES[event_class] = field_kinds(event_class).get("amount") == "Money"
+    return carries
+
+
+_CARRIES: dict[type[DomainEvent], bool] = {}
+
+
+def amount_of(event: DomainEvent) -> Decimal | None:
+    """The event's typed amount, as the companion stores it (None if it carries none)."""
+    return getattr(event, "amount", None) if carries_amount(type(event)) else None
 
 
 def amount_types(types: EventTypes) -> list[str]:
     """The event types that carry a Money ``amount``."""
-    return [n for n in types.names() if field_kinds(types.get(n)).get("amount") == "Money"]
+    return [n for n in types.names() if carries_amount(types.get(n))]
 
 
 def insert_from(
     con: duckdb.DuckDBPyConnection,
     source: str,
     types: EventTypes,
-    row: Sequence[object] = (),
 ) -> None:
-    """Add the typed rows of every event in ``source`` (a key of ``SOURCES``); for "row",
-    ``row`` is (stream_id, version, event_type, timestamp, data)."""
+    """Add the typed rows of every event in ``source`` (a key of ``SOURCES``)."""
+    # A load's rows come staged in stream order, which the insert keeps: one stream's rows
+    # sit together in few row groups.
     query = "INSERT INTO event_typed " + _SELECT_SQL.format(source=SOURCES[source])  # noqa: S608
-    if source == "incoming":
-        # A load is sorted by stream, so one stream's rows sit together in few row groups.
-        query += " ORDER BY stream_id, version"
-    con.execute(query, [amount_types(types), *row])
+    con.execute(query, [amount_types(types)])
 
 
 def insert_row(
     con: duckdb.DuckDBPyConnection,
-    types: EventTypes,
     stream_id: str,
     version: int,
     event_type: str,
     timestamp: datetime,
-    data: str,
+    amount: Decimal | None,
 ) -> None:
-    """Add the typed row of one event whose payload is ``data`` (its stored JSON text).
-
-    The same row ``insert_from(con, "row", ...)`` writes, with the amount picked out here:
-    plain values cost DuckDB less than a SELECT that extracts it from the JSON.
-    """
-    amount = None
-    if event_type in amount_types(types):
-        # The number's own text, which DuckDB casts to DECIMAL(38, 2) like the SQL does.
-        amount = json.loads(data, parse_float=str, parse_int=str).get("amount")
+    """Add the typed row of one appended event (``amount``: ``amount_of`` its event)."""
     con.execute(_INSERT_VALUES, [stream_id, version, event_type, timestamp, amount])
 
 

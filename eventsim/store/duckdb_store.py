@@ -51,6 +51,7 @@ from eventsim.store import batch, companion, files, parquet, reads
 from eventsim.store.arguments import check_expected_version
 from eventsim.store.contract import ClosesOnExit
 from eventsim.store.decode import READ_COLUMNS, collector_paused, events_from_rows
+from eventsim.store.ids import time_ordered_id
 from eventsim.store.insert import insert_events
 from eventsim.store.schema import SCHEMA_SQL, transaction
 
@@ -99,7 +100,7 @@ class DuckDBEventStore(ClosesOnExit):
         path: str | Path = ":memory:",
         *,
         clock: Callable[[], datetime] | None = None,
-        new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+        new_id: Callable[[], uuid.UUID] = time_ordered_id,
         event_types: EventTypes,
         load_checks: Mapping[str, str] | None = None,
     ) -> None:
@@ -187,7 +188,7 @@ class DuckDBEventStore(ClosesOnExit):
                 raise ConcurrencyError(stream_id, expected_version, current)
             batch.check_time_order(rows, last_time)
             try:
-                insert_events(self._con, self.event_types, stream_id, current, rows)
+                insert_events(self._con, stream_id, current, rows)
             except duckdb.ConstraintException:
                 self._con.rollback()
                 self._con.begin()

@@ -16,16 +16,14 @@ from contextlib import suppress
 
 import duckdb
 
-from eventsim.events import EventTypes
 from eventsim.store import batch, companion
 from eventsim.store.schema import COLUMNS
 
-_BATCH_VIEW = companion.SOURCES["batch"]  # the name the companion reads the batch by
+_BATCH_VIEW = companion.BATCH_VIEW
 
 
 def insert_events(
     con: duckdb.DuckDBPyConnection,
-    event_types: EventTypes,
     stream_id: str,
     current: int,
     rows: list[batch.Row],
@@ -34,15 +32,14 @@ def insert_events(
     transaction (the caller holds the writer lock and has checked the expected version)."""
     (position,) = con.execute("SELECT position FROM event_log").fetchall()[0]
     if len(rows) == 1:
-        _insert_one(con, event_types, stream_id, current + 1, position + 1, rows[0])
+        _insert_one(con, stream_id, current + 1, position + 1, rows[0])
     else:
-        _insert_many(con, event_types, stream_id, current + 1, position + 1, rows)
+        _insert_many(con, stream_id, current + 1, position + 1, rows)
     _set_heads(con, stream_id, current, rows, position)
 
 
 def _insert_one(
     con: duckdb.DuckDBPyConnection,
-    event_types: EventTypes,
     stream_id: str,
     version: int,
     position: int,
@@ -62,14 +59,11 @@ def _insert_one(
             position,
         ],
     )
-    companion.insert_row(
-        con, event_types, stream_id, version, row.event_type, row.timestamp, row.data
-    )
+    companion.insert_row(con, stream_id, version, row.event_type, row.timestamp, row.amount)
 
 
 def _insert_many(
     con: duckdb.DuckDBPyConnection,
-    event_types: EventTypes,
     stream_id: str,
     version: int,
     position: int,
@@ -78,7 +72,7 @@ def _insert_many(
     con.register(_BATCH_VIEW, batch.to_table(stream_id, version, position, rows))
     try:
         con.execute(f"INSERT INTO event_store SELECT {COLUMNS} FROM {_BATCH_VIEW}")  # noqa: S608 (constants)
-        companion.insert_from(con, "batch", event_types)
+        con.execute(companion.INSERT_BATCH_SQL)
     finally:
         # After a failed insert DuckDB refuses all but a rollback, even an unregister;
         # the caller rolls back, and the next append's register replaces the view.

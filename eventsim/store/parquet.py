@@ -5,6 +5,12 @@ A load checks the whole file before it writes a row, with the same rules as
 order, versions 1..n per stream continuing from the stream's head, unique event ids.
 The first bad row is named; nothing is written.
 
+The happy path is built for speed, the refusals for exactness: payloads in their writer's
+shape are vouched for without parsing (``eventsim.store.shapes``), duplicate and stored
+ids are refused by the log's own keys (built once after the insert into an empty log:
+``eventsim.store.bulk_keys``), and only when something is refused do the exact checks run
+to name the first bad row, the same one whichever way it was found.
+
 A path is a path, never a pattern: DuckDB's ``read_parquet`` reads its argument as a glob
 (``events[1].parquet`` matches ``events1.parquet``) and has no option to read it
 literally, so the file is opened by pyarrow, which reads exactly the file named, and
@@ -19,6 +25,7 @@ import math
 import os
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from pathlib import Path
 
 import duckdb
@@ -36,7 +43,7 @@ from eventsim.events import (
     EventTypes,
     field_kinds,
 )
-from eventsim.store import companion, files
+from eventsim.store import bulk_keys, companion, files, shapes
 
 INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
 TEXT = ("VARCHAR", "JSON")
@@ -51,12 +58,19 @@ EXPECTED_COLUMNS = {
 }
 OPTIONAL_COLUMNS = {"position": INTEGER}  # written by export_parquet; reassigned on load
 
+# The rows are staged in stream order (the order they are stored in: see INSERT_SQL),
+# each with its row number in the file and whether its payload's shape vouches for it
+# (eventsim.store.shapes; parameters: its row pattern and metadata pattern).
 STAGE_SQL = """
 CREATE OR REPLACE TEMP TABLE _incoming AS
-SELECT stream_id, CAST(version AS BIGINT) AS version, CAST(event_id AS VARCHAR) AS event_id,
-       event_type, CAST(data AS VARCHAR) AS data, CAST(metadata AS VARCHAR) AS metadata,
-       timestamp, row
-FROM _parquet_file
+SELECT *, coalesce(regexp_full_match(event_type || chr(0) || data, ?)
+                   AND (metadata IS NULL OR regexp_full_match(metadata, ?)), false) AS vouched
+FROM (
+    SELECT stream_id, CAST(version AS BIGINT) AS version,
+           CAST(event_id AS VARCHAR) AS event_id, event_type, CAST(data AS VARCHAR) AS data,
+           CAST(metadata AS VARCHAR) AS metadata, timestamp, row
+    FROM _parquet_file)
+ORDER BY stream_id, row
 """
 
 # Parameters: stream id pattern, known types, the payload limit (twice), earliest and
@@ -78,9 +92,10 @@ SELECT row, stream_id, version, problem FROM (
         WHEN event_type IS NULL OR NOT list_contains(?, event_type)
             THEN 'event_type ' || coalesce('''' || event_type || '''', 'NULL')
                  || ' is not a known type'
-        WHEN data IS NULL OR NOT json_valid(data) OR json_type(data) <> 'OBJECT'
+        WHEN NOT vouched AND (data IS NULL OR NOT json_valid(data) OR json_type(data) <> 'OBJECT')
             THEN 'data is not a JSON object: ' || coalesce(left(data, 200), 'NULL')
-        WHEN metadata IS NOT NULL AND (NOT json_valid(metadata) OR json_type(metadata) <> 'OBJECT')
+        WHEN NOT vouched AND metadata IS NOT NULL
+             AND (NOT json_valid(metadata) OR json_type(metadata) <> 'OBJECT')
             THEN 'metadata is not a JSON object: ' || left(metadata, 200)
         WHEN greatest(strlen(data), strlen(coalesce(metadata, ''))) > ?
             THEN 'data or metadata is ' || greatest(strlen(data), strlen(coalesce(metadata, '')))
@@ -101,15 +116,11 @@ WHERE problem IS NOT NULL ORDER BY row LIMIT 1
 ROW_CHECK_SQL = _ROW_CHECK_TEMPLATE.format(
     id_uses="count(*) OVER (PARTITION BY TRY_CAST(i.event_id AS UUID))"
 )
-# The happy path splits ROW_CHECK_SQL in two cheaper scans: the same per-row rules without
-# the duplicate-id window (one template, so the rules cannot drift apart), and a hash
-# count of duplicate ids. Only if either finds something does ROW_CHECK_SQL run, to name
-# the first bad row exactly.
+# The happy path runs the same per-row rules without the duplicate-id window (one
+# template, so the rules cannot drift apart); duplicate and already stored ids are then
+# refused by the log's own keys as the rows go in. Only when something is refused do the
+# exact checks run, to name the first bad row (see _check_rows).
 ROW_QUICK_SQL = _ROW_CHECK_TEMPLATE.format(id_uses="1")
-DUPLICATE_IDS_SQL = """
-SELECT count(*) FROM (SELECT 1 FROM _incoming GROUP BY TRY_CAST(event_id AS UUID)
-                      HAVING count(*) > 1)
-"""
 
 STORED_ID_SQL = """
 SELECT i.row, i.stream_id, i.version,
@@ -131,7 +142,7 @@ SELECT i.row, i.stream_id, i.version,
                  || ' is missing or not a valid ' || f.kind
        END || ': ' || left(i.data, 200)
 FROM _incoming i JOIN _fields f USING (event_type)
-WHERE NOT coalesce(CASE f.kind
+WHERE NOT i.vouched AND (NOT coalesce(CASE f.kind
     WHEN 'str' THEN json_type(i.data, f.field) = 'VARCHAR'
                     AND trim(json_extract_string(i.data, f.field), ?) <> ''
     WHEN 'int' THEN json_type(i.data, f.field) IN ('BIGINT', 'UBIGINT')
@@ -142,7 +153,7 @@ WHERE NOT coalesce(CASE f.kind
             = round(TRY_CAST(json_extract_string(i.data, f.field) AS DOUBLE), 2)
     WHEN 'none' THEN true
     END, false)
-   OR list_sort(json_keys(i.data)) <> f.all_fields
+   OR list_sort(json_keys(i.data)) <> f.all_fields)
 ORDER BY i.row LIMIT 1
 """
 
@@ -157,22 +168,24 @@ SUSPECT_JSON = r"(?i)nan|inf|,\s*[\]}]|[0-9]{300}|e\+?[0-9]{3}|([\[{][^\[{]*){50
 STRING_LITERAL = r'"(?:[^"\\]|\\.)*"'
 SUSPECT_JSON_SQL = """
 SELECT row, stream_id, version, data, metadata FROM _incoming
-WHERE (regexp_matches(data, $suspect)
+WHERE NOT vouched AND ((regexp_matches(data, $suspect)
        AND regexp_matches(regexp_replace(data, $literal, '""', 'g'), $suspect))
    OR (regexp_matches(coalesce(metadata, ''), $suspect)
-       AND regexp_matches(regexp_replace(coalesce(metadata, ''), $literal, '""', 'g'), $suspect))
+       AND regexp_matches(regexp_replace(coalesce(metadata, ''), $literal, '""', 'g'), $suspect)))
 ORDER BY row
 """
 WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())  # str.strip()'s set
 
 # Stored sorted by stream (positions still follow the file's row order): a stream's
 # events then sit in one or two row groups, which DuckDB's min/max statistics find
-# without scanning the table, and the primary key's index is built in key order.
+# without scanning the table, and the primary key's index is built in key order. The
+# rows are staged in that order and an INSERT keeps the order of what it scans (DuckDB's
+# preserve_insertion_order), so the insert itself sorts nothing.
 INSERT_SQL = """
 INSERT INTO event_store
 SELECT stream_id, CAST(version AS INTEGER), CAST(event_id AS UUID), event_type,
        CAST(data AS JSON), CAST(metadata AS JSON), timestamp, ? + row + 1
-FROM _incoming ORDER BY stream_id, version
+FROM _incoming
 """
 
 HEADS_SQL = """
@@ -247,27 +260,46 @@ def _check_utf8(table: pa.Table, path: str) -> None:
 def _load_staged(
     con: duckdb.DuckDBPyConnection, path: str, types: EventTypes, checks: Mapping[str, str]
 ) -> int:
-    con.begin()
+    # Staged outside the transaction, so that the rows are still there to name the bad one
+    # when the insert is refused and rolled back; the caller holds the writer lock.
+    con.execute(STAGE_SQL, [shapes.row_pattern(types), shapes.METADATA_PATTERN])
     try:
-        con.execute(STAGE_SQL)
         (count,) = con.execute("SELECT count(*) FROM _incoming").fetchall()[0]
         if count == 0:
             raise InvalidDataset(f"{shown(path)} holds no events; nothing to load")
-        _check_rows(con, path, types, checks)
+        _check_rows(con, path, types, checks, quick=True)
+        _insert_staged(con, path, types, checks, count)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _incoming")
+    return int(count)
+
+
+def _insert_staged(
+    con: duckdb.DuckDBPyConnection,
+    path: str,
+    types: EventTypes,
+    checks: Mapping[str, str],
+    count: int,
+) -> None:
+    """Append the checked rows, their companion rows and the heads in one transaction."""
+    con.begin()
+    try:
         (position,) = con.execute("SELECT position FROM event_log").fetchall()[0]
-        con.execute(INSERT_SQL, [position])
+        with bulk_keys.keys_built_after(con):
+            con.execute(INSERT_SQL, [position])
         companion.insert_from(con, "incoming", types)
         con.execute(HEADS_SQL)
         con.execute("UPDATE event_log SET position = position + ?", [count])
-        con.execute("DROP TABLE _incoming")
         con.commit()
     except duckdb.Error as exc:
-        con.rollback()
+        with suppress(duckdb.TransactionException):  # a failed commit has rolled back
+            con.rollback()
+        # A duplicate or already stored event id, refused by the keys: name its row.
+        _check_rows(con, path, types, checks, quick=False)
         raise InvalidDataset(f"cannot load {shown(path)}: {_first_line(exc)}") from None
     except BaseException:
         con.rollback()
         raise
-    return int(count)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -299,14 +331,38 @@ def _check_columns(con: duckdb.DuckDBPyConnection, path: str) -> None:
 
 
 def _check_rows(
-    con: duckdb.DuckDBPyConnection, path: str, types: EventTypes, checks: Mapping[str, str]
+    con: duckdb.DuckDBPyConnection,
+    path: str,
+    types: EventTypes,
+    checks: Mapping[str, str],
+    *,
+    quick: bool,
 ) -> None:
+    """Raise naming the first bad row, in the order the checks below are listed.
+
+    ``quick`` leaves duplicate and stored ids to the log's keys, and on finding anything
+    runs the exact checks, so the row named is the one the exact checks name first.
+    """
     limit = MAX_PAYLOAD_BYTES
     params = [STREAM_ID_PATTERN.pattern, types.names(), limit, limit, EARLIEST, LATEST]
+    if quick:
+        try:
+            _raise_first(_first(con.execute(ROW_QUICK_SQL, params)), path)
+            _check_payloads(con, path, types, checks)
+        except InvalidDataset:
+            _check_rows(con, path, types, checks, quick=False)
+            raise
+        return
     _raise_first(_first(con.execute(STORED_ID_SQL)), path)
-    quick = _first(con.execute(ROW_QUICK_SQL, params))
-    if quick is not None or _first(con.execute(DUPLICATE_IDS_SQL)) != (0,):
-        _raise_first(_first(con.execute(ROW_CHECK_SQL, params)), path)
+    _raise_first(_first(con.execute(ROW_CHECK_SQL, params)), path)
+    _check_payloads(con, path, types, checks)
+
+
+def _check_payloads(
+    con: duckdb.DuckDBPyConnection, path: str, types: EventTypes, checks: Mapping[str, str]
+) -> None:
+    """Strict JSON, the fields of each type, a domain's own kinds: on the rows whose shape
+    no pattern vouches for (eventsim.store.shapes)."""
     _check_strict_json(con, path)
     fields = _field_table(types)
     con.register("_fields", fields)

@@ -43,6 +43,7 @@ from eventsim.store import batch, files, postgres_bulk, reads
 from eventsim.store.arguments import check_expected_version
 from eventsim.store.contract import ClosesOnExit
 from eventsim.store.decode import collector_paused, events_from_rows
+from eventsim.store.ids import time_ordered_id
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS event_store (
@@ -67,12 +68,22 @@ CREATE TABLE IF NOT EXISTS event_log (
 );
 INSERT INTO event_log VALUES (TRUE, 0) ON CONFLICT DO NOTHING;
 """
-_INSERT_ONE_SQL = (
-    "INSERT INTO event_store (stream_id, version, event_id, event_type, data, metadata, "
-    "timestamp, position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-)
 _MOVE_HEADS_SQL = """
 WITH head AS (
+    INSERT INTO event_streams (stream_id, version, last_timestamp) VALUES (%s, %s, %s)
+    ON CONFLICT (stream_id) DO UPDATE
+    SET version = excluded.version, last_timestamp = excluded.last_timestamp
+)
+UPDATE event_log SET position = %s
+"""
+# One command's event, its stream's head and the log's position: one statement, one round
+# trip (every data-modifying part of a WITH runs, whether the outer statement reads it).
+_APPEND_ONE_SQL = """
+WITH event AS (
+    INSERT INTO event_store (stream_id, version, event_id, event_type, data, metadata,
+                             timestamp, position)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+), head AS (
     INSERT INTO event_streams (stream_id, version, last_timestamp) VALUES (%s, %s, %s)
     ON CONFLICT (stream_id) DO UPDATE
     SET version = excluded.version, last_timestamp = excluded.last_timestamp
@@ -109,7 +120,7 @@ class PostgresEventStore(ClosesOnExit):
         url: str,
         *,
         clock: Callable[[], datetime] | None = None,
-        new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+        new_id: Callable[[], uuid.UUID] = time_ordered_id,
         event_types: EventTypes,
         load_checks: Mapping[str, str] | None = None,
     ) -> None:
@@ -199,17 +210,15 @@ class PostgresEventStore(ClosesOnExit):
             + [position + i]
             for i, r in enumerate(rows, 1)
         ]
-        if len(values) == 1:  # one command's event: a plain INSERT is one round trip
-            self._con.execute(_INSERT_ONE_SQL, values[0])
-        else:  # a batch: COPY streams it
-            with self._con.cursor().copy(postgres_bulk.COPY_SQL) as copy:
-                for value in values:
-                    copy.write_row(value)
-        # The stream's head and the log's last position, in one statement.
-        self._con.execute(
-            _MOVE_HEADS_SQL,
-            [stream_id, current + len(rows), rows[-1].timestamp, position + len(rows)],
-        )
+        # The stream's head and the log's last position.
+        heads = [stream_id, current + len(rows), rows[-1].timestamp, position + len(rows)]
+        if len(values) == 1:  # one command's event: all in one statement
+            self._con.execute(_APPEND_ONE_SQL, values[0] + heads)
+            return
+        with self._con.cursor().copy(postgres_bulk.COPY_SQL) as copy:  # a batch: COPY
+            for value in values:
+                copy.write_row(value)
+        self._con.execute(_MOVE_HEADS_SQL, heads)
 
     def _head(self, stream_id: str) -> tuple[int, datetime | None]:
         rows = self._con.execute(

@@ -16,17 +16,21 @@ import duckdb
 
 from eventsim.errors import InvalidArgument
 
-SCHEMA_SQL = """
-CREATE TABLE IF NOT EXISTS event_store (
+_LOG_COLUMNS = """
     stream_id  VARCHAR     NOT NULL,
     version    INTEGER     NOT NULL,
-    event_id   UUID        NOT NULL UNIQUE,
+    event_id   UUID        NOT NULL,
     event_type VARCHAR     NOT NULL,
     data       JSON        NOT NULL,
     metadata   JSON,
     timestamp  TIMESTAMPTZ NOT NULL,
-    position   BIGINT      NOT NULL,
-    PRIMARY KEY (stream_id, version)
+    position   BIGINT      NOT NULL"""
+# A stream holds each version once; an event id is stored once in the whole log.
+LOG_KEYS = ("PRIMARY KEY (stream_id, version)", "UNIQUE (event_id)")
+
+SCHEMA_SQL = f"""
+CREATE TABLE IF NOT EXISTS event_store ({_LOG_COLUMNS},
+    {", ".join(LOG_KEYS)}
 );
 CREATE TABLE IF NOT EXISTS event_streams (
     stream_id      VARCHAR PRIMARY KEY,
@@ -35,7 +39,11 @@ CREATE TABLE IF NOT EXISTS event_streams (
 );
 CREATE TABLE IF NOT EXISTS event_log (position BIGINT NOT NULL);
 INSERT INTO event_log SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM event_log);
-"""
+"""  # noqa: S608 (constants)
+# The empty log re-created without its keys, and the keys added back: a bulk load's way
+# (eventsim.store.bulk_keys).
+LOG_WITHOUT_KEYS_SQL = f"DROP TABLE event_store; CREATE TABLE event_store ({_LOG_COLUMNS})"
+ADD_LOG_KEYS_SQL = "; ".join(f"ALTER TABLE event_store ADD {key}" for key in LOG_KEYS)
 
 COLUMNS = "stream_id, version, event_id, event_type, data, metadata, timestamp, position"
 

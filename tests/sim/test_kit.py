@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+import zlib
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from eventsim import InvalidArgument
 from eventsim.sim import bank as bank_sim
@@ -63,3 +66,74 @@ def test_a_naive_or_textual_start_is_refused(start: object) -> None:
 def test_simulate_batches_checks_its_arguments_before_any_iteration(module: object) -> None:
     with pytest.raises(InvalidArgument, match="days"):
         module.simulate_batches(5, seed=1, days=0)  # type: ignore[attr-defined]
+
+
+def plain_event_id(seed: int, domain: str, position: int) -> str:
+    """The id of one event, in plain Python: the reference for the vectorized ids."""
+
+    def splitmix64(x: int) -> int:
+        mask = 2**64 - 1
+        z = (x + 0x9E3779B97F4A7C15) & mask
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        return z ^ (z >> 31)
+
+    key = splitmix64(seed) ^ zlib.crc32(domain.encode())
+    words = splitmix64((2 * position) ^ key), splitmix64((2 * position + 1) ^ key)
+    raw = bytearray(b"".join(w.to_bytes(8, "big") for w in words))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return str(uuid.UUID(bytes=bytes(raw)))
+
+
+@given(
+    seed=st.integers(0, 2**63 - 1),
+    domain=st.sampled_from(["bank", "orders"]),
+    first=st.integers(0, 2**40),
+)
+def test_event_ids_are_the_plain_pythons_ids(seed: int, domain: str, first: int) -> None:
+    positions = np.arange(first, first + 20)
+    expected = [plain_event_id(seed, domain, int(p)) for p in positions]
+    assert expected == simkit.event_ids(seed, domain, positions).to_pylist()
+
+
+@given(
+    groups=st.lists(
+        st.lists(st.integers(0, 3_000_000_000), min_size=1, max_size=6), min_size=0, max_size=8
+    )
+)
+def test_sorted_within_sorts_each_group_like_a_two_key_sort(groups: list[list[int]]) -> None:
+    values = np.array([v for g in groups for v in g], dtype=np.int64)
+    group = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+    expected = values[np.lexsort((values, group))]
+    assert expected.tolist() == simkit.sorted_within(values, group).tolist()
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_ordered_map_keeps_the_order_and_computes_at_most_ahead_items_early(
+    workers: int,
+) -> None:
+    started: list[int] = []
+
+    def work(lo: int, hi: int) -> tuple[int, int]:
+        started.append(lo)
+        return lo, hi
+
+    bounds = list(simkit.chunk_bounds(100, 7))
+    with simkit.pool(workers) as pool:
+        for i, result in enumerate(simkit.ordered_map(pool, work, bounds, ahead=workers - 1)):
+            assert bounds[i] == result
+            assert len(started) <= i + workers
+
+
+@given(st.lists(st.integers(0, 2**31 - 1), max_size=50))
+def test_money_text_is_the_same_for_amounts_held_as_int32_or_int64(cents: list[int]) -> None:
+    narrow, wide = np.array(cents, dtype=np.int32), np.array(cents, dtype=np.int64)
+    assert simkit.money_text(wide).to_pylist() == simkit.money_text(narrow).to_pylist()
+    assert [f"{c // 100}.{c % 100:02d}" for c in cents] == simkit.money_text(wide).to_pylist()
+
+
+def test_money_text_writes_amounts_beyond_32_bits() -> None:
+    assert ["21474836.48", "10000000000000.01"] == simkit.money_text(
+        np.array([2**31, 10**15 + 1], dtype=np.int64)
+    ).to_pylist()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -358,10 +358,10 @@ def test_the_pre_filtered_lenient_json_scan_finds_the_same_rows_as_blanking_ever
     con = duckdb.connect()
     con.execute(
         "CREATE TEMP TABLE _incoming (row BIGINT, stream_id VARCHAR, version BIGINT, "
-        "data VARCHAR, metadata VARCHAR)"
+        "data VARCHAR, metadata VARCHAR, vouched BOOLEAN)"
     )
     con.executemany(
-        "INSERT INTO _incoming VALUES (?, 's', 1, ?, ?)",
+        "INSERT INTO _incoming VALUES (?, 's', 1, ?, ?, false)",
         [(i, data, metadata) for i, (data, metadata) in enumerate(texts)],
     )
     params = {"literal": io.STRING_LITERAL, "suspect": io.SUSPECT_JSON}
@@ -379,3 +379,75 @@ def test_an_id_used_twice_in_a_file_is_named_although_the_quick_check_skips_it(
     pq.write_table(table.set_column(2, "event_id", pa.array(ids, pa.string())), path)
     with EventStore() as store, pytest.raises(InvalidDataset, match="appears more than once"):
         store.load_parquet(path)
+
+
+# -- into an empty store the keys are built after the insert (store/bulk_keys.py) --------
+KEYS_SQL = (
+    "SELECT constraint_type, constraint_column_names FROM duckdb_constraints() "
+    "WHERE table_name = 'event_store' AND constraint_type <> 'NOT NULL' ORDER BY 1"
+)
+LOG_KEYS = [("PRIMARY KEY", ["stream_id", "version"]), ("UNIQUE", ["event_id"])]
+
+
+@pytest.fixture
+def duckdb_store() -> Iterator[EventStore]:
+    with EventStore() as fresh:
+        yield fresh
+
+
+def test_a_load_into_an_empty_store_leaves_the_log_with_its_keys_enforced(
+    duckdb_store: EventStore, write_parquet: WriteParquet
+) -> None:
+    duckdb_store.load_parquet(write_parquet(good_rows()))
+    assert LOG_KEYS == duckdb_store.connection.execute(KEYS_SQL).fetchall()
+    stored = duckdb_store.connection.execute(
+        "SELECT * FROM event_store WHERE version = 1 LIMIT 1"
+    ).fetchall()
+    with pytest.raises(duckdb.ConstraintException):  # the same row again: both keys refuse
+        duckdb_store.connection.execute(
+            "INSERT INTO event_store VALUES (?, ?, ?, ?, ?, ?, ?, ?)", stored[0]
+        )
+
+
+@pytest.mark.parametrize("twice", ["event_id", "version"])
+def test_a_clash_refused_when_the_keys_are_built_leaves_the_empty_log_with_its_keys(
+    duckdb_store: EventStore, write_parquet: WriteParquet, twice: str
+) -> None:
+    rows = good_rows()
+    if twice == "event_id":
+        rows[3]["event_id"] = rows[1]["event_id"]
+    else:  # a version repeated is named by the sequence check before any insert
+        rows[3].update(stream_id="acct-2", version=1)
+    with pytest.raises(InvalidDataset, match="row"):
+        duckdb_store.load_parquet(write_parquet(rows))
+    assert (0,) == duckdb_store.connection.execute("SELECT count(*) FROM event_store").fetchall()[0]
+    assert LOG_KEYS == duckdb_store.connection.execute(KEYS_SQL).fetchall()
+    duckdb_store.load_parquet(write_parquet(good_rows()))  # and the store is usable
+    assert 4 == duckdb_store.version("acct-1") + duckdb_store.version("acct-2")
+
+
+def test_a_load_keeps_an_index_and_a_view_of_someone_s_own_on_the_empty_log(
+    duckdb_store: EventStore, write_parquet: WriteParquet
+) -> None:
+    duckdb_store.connection.execute("CREATE INDEX by_type ON event_store (event_type)")
+    duckdb_store.connection.execute(
+        "CREATE VIEW deposits AS SELECT * FROM event_store WHERE event_type = 'MoneyDeposited'"
+    )
+    duckdb_store.load_parquet(write_parquet(good_rows()))
+    indexes = duckdb_store.connection.execute("SELECT index_name FROM duckdb_indexes()").fetchall()
+    assert [("by_type",)] == indexes
+    assert (1,) == duckdb_store.connection.execute("SELECT count(*) FROM deposits").fetchall()[0]
+
+
+def test_a_load_into_a_store_holding_events_refuses_a_stored_id_by_its_row(
+    duckdb_store: EventStore, write_parquet: WriteParquet
+) -> None:
+    duckdb_store.append("acct-9", [NewEvent("AccountOpened", {"owner": "Kay"})], expected_version=0)
+    (stored_id,) = duckdb_store.connection.execute(
+        "SELECT CAST(event_id AS VARCHAR) FROM event_store"
+    ).fetchall()[0]
+    rows = good_rows()
+    rows[2]["event_id"] = stored_id
+    with pytest.raises(InvalidDataset, match=r"row 3 .*already stored"):
+        duckdb_store.load_parquet(write_parquet(rows))
+    assert 1 == duckdb_store.info()["events"]
