@@ -1,8 +1,10 @@
-"""The bank domain in SQL: every account as of a time, folded in one query.
+"""The bank domain in SQL: every account as of a time, folded in one query; and one long
+account summed into its ``Account``.
 
-It sums the typed companion (``eventsim.store.companion``), not the JSON; only the owner
-is read from the payload, of the opening events alone. ``replay.all_states`` runs it; the
-tests hold it to the Python fold (``bank.evolve``) on the same events.
+``STATE_SQL`` sums the typed companion (``eventsim.store.companion``), not the JSON; only
+the owner is read from the payload, of the opening events alone. ``replay.all_states``
+runs it, ``replay.state_at`` the one-account sums; the tests hold both to the Python fold
+(``bank.evolve``) on the same events.
 """
 
 from __future__ import annotations
