@@ -153,6 +153,24 @@ def duckdb_limit(con: duckdb.DuckDBPyConnection) -> int:
     return len(con.execute(DUCKDB_LIMIT_SQL).fetchall())
 
 
+STREAM_COLUMNS_SQL = (
+    "SELECT version, event_type, amount FROM event_typed WHERE stream_id = ? ORDER BY version"
+)
+POINT_QUERY_SQL = (
+    "SELECT version, event_type, data FROM event_store WHERE stream_id = ? AND timestamp <= ?"
+)
+
+
+def duckdb_stream_columns(con: duckdb.DuckDBPyConnection, stream_id: str) -> int:
+    """DuckDB reading one stream's typed columns (the store's companion) into numpy."""
+    return len(con.execute(STREAM_COLUMNS_SQL, [stream_id]).fetchnumpy()["version"])
+
+
+def duckdb_point_query(con: duckdb.DuckDBPyConnection, stream_id: str, as_of: Any) -> int:
+    """DuckDB's point query of one stream's rows up to a time, as Python tuples."""
+    return len(con.execute(POINT_QUERY_SQL, [stream_id, as_of]).fetchall())
+
+
 def pandas_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("SELECT stream_id, cents, timestamp FROM typed").df()
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 
 from benchmarks import peers
-from benchmarks.harness import measure, median_call
+from benchmarks.harness import Timing, measure, median_call, peak_rss_mb, reset_peak
 from benchmarks.model import (
     DAYS,
     MEMORY_LIMIT,
@@ -146,6 +148,20 @@ def load(ctx: Context) -> list[Row]:
     ]
 
 
+def side_by_side(works: dict[str, Callable[[int], object]], calls: int) -> dict[str, Timing]:
+    """The median of one call of each work, their calls interleaved (the i-th of each in
+    turn), so a busy moment of a shared machine weighs on all of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in works}
+    reset_peak()
+    for i in range(calls):
+        for name, work in works.items():
+            began = time.perf_counter()
+            work(i)
+            times[name].append(time.perf_counter() - began)
+    peak = peak_rss_mb()
+    return {name: Timing(statistics.median(t), calls, peak) for name, t in times.items()}
+
+
 @workload("load one aggregate")
 def load_aggregate(ctx: Context) -> list[Row]:
     store = require_store(ctx)
@@ -158,7 +174,15 @@ def load_aggregate(ctx: Context) -> list[Row]:
         ]
         store.append(stream, batch, expected_version=store.version(stream))
     calls = max(5, ctx.repeats * 3)
-    ours = median_call(lambda _: replay.fold(store.read_stream(stream)), calls)
+    timed = side_by_side(
+        {
+            "ours": lambda _: replay.state_at(store, stream),
+            "plain": lambda _: replay.fold(store.read_stream(stream)),
+            "limit": lambda _: peers.duckdb_stream_columns(store.connection, stream),
+        },
+        calls,
+    )
+    ours, plain, limit = timed["ours"], timed["plain"], timed["limit"]
     app = peers.eventsourcing_app(ctx.workdir / "es-aggregate")
     account = peers.new_account()
     for i in range(1, size):
@@ -166,33 +190,55 @@ def load_aggregate(ctx: Context) -> list[Row]:
     app.save(account)
     theirs = median_call(lambda _: app.repository.get(account.id), calls)
     mine = millis(ours, f"median of {calls} loads")
+    limit_text = "DuckDB reading its typed columns into numpy"
     return [
         Row(
-            f"load one aggregate of {size:,} events (read_stream + evolve)",
+            f"load one aggregate of {size:,} events to its state (state_at)",
             mine,
             "<= 20 ms (10k events)",
             mine.value <= 20,
             "eventsourcing, SQLite",
             millis(theirs),
-        )
+            limit=limit_text,
+            at_limit=millis(limit),
+        ),
+        Row(
+            "  the same aggregate as Events, folded (read_stream + fold)",
+            millis(plain, f"median of {calls} loads"),
+            "",
+            None,
+            "eventsourcing, SQLite",
+            millis(theirs),
+            limit=limit_text,
+            at_limit=millis(limit),
+        ),
     ]
 
 
 @workload("full replay")
 def full_replay(ctx: Context) -> list[Row]:
     store = require_store(ctx)
-    ours = measure(lambda: replay.all_states(store, "bank"), repeats=ctx.repeats)
-    limit = measure(lambda: peers.duckdb_limit(ctx.typed), repeats=ctx.repeats)
+    timed = side_by_side(
+        {
+            "ours": lambda _: replay.all_states(store, "bank"),
+            "limit": lambda _: peers.duckdb_limit(ctx.typed),
+        },
+        max(ctx.repeats, 5),
+    )
+    ours, limit = timed["ours"], timed["limit"]
     mine = millis(ours)
+    allowed = 1.2 if ctx.events >= 10_000_000 else 1.5  # the issue's targets at 10M and 1M
     rows = [
         Row(
             "full replay: current state of all streams",
             mine,
-            "<= 1.5x DuckDB GROUP BY",
-            ours.seconds <= 1.5 * limit.seconds,
+            f"<= {allowed}x DuckDB GROUP BY",
+            ours.seconds <= allowed * limit.seconds,
             "DuckDB GROUP BY over a typed column",
             millis(limit),
             f"{ours.seconds / limit.seconds:.1f}x DuckDB's time",
+            limit="DuckDB GROUP BY over a typed column",
+            at_limit=millis(limit),
         )
     ]
     frame = peers.pandas_frame(ctx.typed)
@@ -261,9 +307,16 @@ def all_as_of(ctx: Context) -> list[Row]:
 def one_as_of(ctx: Context) -> list[Row]:
     store = require_store(ctx)
     ids = samples(ctx)
-    ours = median_call(
-        lambda i: replay.state_at(store, ids[i % len(ids)], as_of=ctx.middle), len(ids)
+    for stream in ids:  # untimed: the first read of a row group pays its I/O, whoever reads
+        peers.duckdb_point_query(store.connection, stream, ctx.middle)
+    timed = side_by_side(
+        {
+            "ours": lambda i: replay.state_at(store, ids[i], as_of=ctx.middle),
+            "limit": lambda i: peers.duckdb_point_query(store.connection, ids[i], ctx.middle),
+        },
+        len(ids),
     )
+    ours, limit = timed["ours"], timed["limit"]
     app = eventsourcing_sample(ctx)
     aggregates = ctx.extra["es_ids"]
     theirs = median_call(
@@ -277,10 +330,12 @@ def one_as_of(ctx: Context) -> list[Row]:
         Row(
             "one account as of a time",
             mine,
-            "<= 2 ms median",
-            mine.value <= 2,
+            "<= 1 ms median (10M)",
+            mine.value <= 1,
             "eventsourcing, SQLite, as of a version",
             millis(theirs),
+            limit="DuckDB point query of the account's rows (version, type, payload)",
+            at_limit=millis(limit),
         )
     ]
 

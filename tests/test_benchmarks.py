@@ -14,7 +14,8 @@ from benchmarks.workloads import WORKLOADS  # noqa: E402
 EXPECTED_ROWS = [
     "generate to Parquet",
     "load Parquet into the store, all invariants enforced",
-    "load one aggregate of 1,000 events (read_stream + evolve)",
+    "load one aggregate of 1,000 events to its state (state_at)",
+    "  the same aggregate as Events, folded (read_stream + fold)",
     "full replay: current state of all streams",
     "  full replay vs pandas groupby (typed column, in memory)",
     "  full replay vs a plain Python fold",

@@ -23,7 +23,8 @@ from __future__ import annotations
 import functools
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import repeat
 from pathlib import Path
@@ -143,6 +144,13 @@ class DuckDBEventStore(ClosesOnExit):
         """The DuckDB connection, for SQL the helpers do not cover (one thread at a time:
         unlike the store's methods, it is not guarded)."""
         return self._con
+
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The connection, held like one of the store's calls: for reads in SQL the methods do
+        not cover (``replay.state_at``'s), safe beside other threads' calls on this store."""
+        with self._calls:
+            yield self._con
 
     # -- writing -----------------------------------------------------------------------
     @_one_call_at_a_time

@@ -33,20 +33,32 @@ class Dialect:
 Query = tuple[str, list[object]]
 
 
+def stream_bounds(
+    stream_id: str, to_version: int | None, as_of: datetime | None
+) -> tuple[str, int | None, datetime | None]:
+    """The read bounds of one stream, checked (the same errors for every reader of a stream)."""
+    check_stream_id(stream_id)
+    if to_version is not None:
+        to_version = min(positive("to_version", to_version), BEYOND_ANY)
+    if as_of is not None:
+        as_of = check_timestamp(as_of, "as_of")
+    return stream_id, to_version, as_of
+
+
 def stream_query(
     dialect: Dialect, stream_id: str, to_version: int | None, as_of: datetime | None
 ) -> Query:
     """The stream's rows in version order, up to a version and/or a time (both inclusive)."""
-    check_stream_id(stream_id)
+    stream_id, to_version, as_of = stream_bounds(stream_id, to_version, as_of)
     p = dialect.param
     where: list[str] = [f"stream_id = {p}"]
     params: list[object] = [stream_id]
     if to_version is not None:
         where.append(f"version <= {p}")
-        params.append(min(positive("to_version", to_version), BEYOND_ANY))
+        params.append(to_version)
     if as_of is not None:
         where.append(f"timestamp <= {p}")
-        params.append(check_timestamp(as_of, "as_of"))
+        params.append(as_of)
     return (
         f"SELECT {dialect.read_columns} FROM event_store "  # noqa: S608 (fixed fragments)
         f"WHERE {' AND '.join(where)} ORDER BY version",
