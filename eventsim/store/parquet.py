@@ -6,16 +6,17 @@ order, versions 1..n per stream continuing from the stream's head, unique event 
 The first bad row is named; nothing is written.
 
 The happy path is built for speed, the refusals for exactness: payloads in their writer's
-shape are vouched for without parsing (``eventsim.store.shapes``), duplicate and stored
-ids are refused by the log's own keys (built once after the insert into an empty log:
-``eventsim.store.bulk_keys``), and only when something is refused do the exact checks run
-to name the first bad row, the same one whichever way it was found.
+shape are vouched for without parsing (``eventsim.store.shapes``), the rules run as a few
+set queries over the staged file, the log's keys are built once after the insert into an
+empty log (``eventsim.store.bulk_keys``), and only when something is refused do the exact
+checks run to name the first bad row, the same one whichever way it was found. A refused
+load touches neither the tables nor the database file.
 
 A path is a path, never a pattern: DuckDB's ``read_parquet`` reads its argument as a glob
 (``events[1].parquet`` matches ``events1.parquet``) and has no option to read it
-literally, so the file is opened by pyarrow, which reads exactly the file named, and
-DuckDB scans the Arrow table. The export writes to a name of the store's own choosing and
-renames it into place.
+literally, so DuckDB reads the file through a link of the loader's own naming, which
+holds no pattern's character (or, where that cannot be, pyarrow reads exactly the file
+named). The export writes to a name of the store's own choosing and renames it into place.
 """
 
 from __future__ import annotations
@@ -119,10 +120,15 @@ ROW_CHECK_SQL = _ROW_CHECK_TEMPLATE.format(
     id_uses="count(*) OVER (PARTITION BY TRY_CAST(i.event_id AS UUID))"
 )
 # The happy path runs the same per-row rules without the duplicate-id window (one
-# template, so the rules cannot drift apart); duplicate and already stored ids are then
-# refused by the log's own keys as the rows go in. Only when something is refused do the
-# exact checks run, to name the first bad row (see _check_rows).
+# template, so the rules cannot drift apart), and a hash count of duplicate ids. Only if
+# either finds something do the exact checks run, to name the first bad row (see
+# _check_rows). The keys would refuse a duplicate too, but only after the insert had
+# begun writing to the database file: a refused load must not touch the file.
 ROW_QUICK_SQL = _ROW_CHECK_TEMPLATE.format(id_uses="1")
+DUPLICATE_IDS_SQL = """
+SELECT count(*) FROM (SELECT 1 FROM _incoming GROUP BY TRY_CAST(event_id AS UUID)
+                      HAVING count(*) > 1)
+"""
 
 STORED_ID_SQL = """
 SELECT i.row, i.stream_id, i.version,
@@ -253,12 +259,14 @@ def _stage_from(
     con: duckdb.DuckDBPyConnection, path: str, patterns: list[str], rows: duckdb.DuckDBPyRelation
 ) -> None:
     """Stage ``rows`` (the file's, numbered in a column ``row``) into ``_incoming``."""
-    rows.create_view("_parquet_file", replace=True)
+    # Registered, not created as a view: DuckDB's create_view makes a view in the
+    # database itself, which writes to its file.
+    con.register("_parquet_file", rows)
     try:
         _check_columns(con, path)
         con.execute(STAGE_SQL, patterns)
     finally:
-        con.execute("DROP VIEW IF EXISTS _parquet_file")
+        con.unregister("_parquet_file")
 
 
 def _read(path: str) -> pa.Table:
@@ -332,7 +340,7 @@ def _insert_staged(
     except duckdb.Error as exc:
         with suppress(duckdb.TransactionException):  # a failed commit has rolled back
             con.rollback()
-        # A duplicate or already stored event id, refused by the keys: name its row.
+        # Refused by the keys (a writer past the lock, on raw SQL): name the row if any.
         _check_rows(con, path, types, checks, quick=False)
         raise InvalidDataset(f"cannot load {shown(path)}: {_first_line(exc)}") from None
     except BaseException:
@@ -378,20 +386,22 @@ def _check_rows(
 ) -> None:
     """Raise naming the first bad row, in the order the checks below are listed.
 
-    ``quick`` leaves duplicate and stored ids to the log's keys, and on finding anything
-    runs the exact checks, so the row named is the one the exact checks name first.
+    ``quick`` skips the duplicate-id window, and on finding anything runs the exact
+    checks, so the row named is the one the exact checks name first.
     """
     limit = MAX_PAYLOAD_BYTES
     params = [STREAM_ID_PATTERN.pattern, types.names(), limit, limit, EARLIEST, LATEST]
+    _raise_first(_first(con.execute(STORED_ID_SQL)), path)  # an anti-join: cheap either way
     if quick:
         try:
             _raise_first(_first(con.execute(ROW_QUICK_SQL, params)), path)
+            if _first(con.execute(DUPLICATE_IDS_SQL)) != (0,):
+                raise InvalidDataset("a duplicate id")  # the exact checks name its row
             _check_payloads(con, path, types, checks)
         except InvalidDataset:
             _check_rows(con, path, types, checks, quick=False)
             raise
         return
-    _raise_first(_first(con.execute(STORED_ID_SQL)), path)
     _raise_first(_first(con.execute(ROW_CHECK_SQL, params)), path)
     _check_payloads(con, path, types, checks)
 

@@ -483,3 +483,37 @@ def test_a_file_read_by_duckdb_or_by_pyarrow_is_stored_alike(
 
 
 original_read = io._read
+
+
+@pytest.mark.parametrize("refusal", ["id twice in the file", "id already stored", "bad payload"])
+def test_a_refused_load_leaves_the_database_file_byte_for_byte(
+    tmp_path: Path, write_parquet: WriteParquet, refusal: str
+) -> None:
+    """Refused before the insert begins: DuckDB writes an insert's rows to the file before
+    its commit, so a refusal by the keys would already have touched it."""
+    database = tmp_path / "store.duckdb"
+    with EventStore(database) as store:
+        store.append("acct-9", [NewEvent("AccountOpened", {"owner": "Kay"})], expected_version=0)
+        (stored,) = store.connection.execute(
+            "SELECT CAST(event_id AS VARCHAR) FROM event_store"
+        ).fetchall()[0]
+    rows = good_rows()
+    if refusal == "id twice in the file":
+        # Large enough (over a row group) for DuckDB to write the rows before the commit.
+        table = bank_sim.simulate(2_000, seed=8, transactions=80)
+        ids = table.column("event_id").to_pylist()
+        ids[-1] = ids[0]
+        path = tmp_path / "twice.parquet"
+        pq.write_table(table.set_column(2, "event_id", pa.array(ids, pa.string())), path)
+        assert table.num_rows > 150_000
+    else:
+        if refusal == "id already stored":
+            rows[2]["event_id"] = stored
+        else:
+            rows[1]["data"] = '{"amount":-1}'
+        path = write_parquet(rows)
+    before = (database.read_bytes(), database.stat().st_mtime_ns)
+    with EventStore(database) as store, pytest.raises(InvalidDataset, match="row"):
+        store.load_parquet(path)
+    assert before == (database.read_bytes(), database.stat().st_mtime_ns)
+    assert not database.with_name("store.duckdb.wal").exists()
