@@ -52,6 +52,7 @@ from eventsim.sim import orders as orders_sim
 from eventsim.sim import write as simwrite
 from eventsim.sim.bank import CHUNK_ROWS
 from eventsim.store import parquet as io
+from eventsim.store import schema
 
 __all__ = ["WORKLOADS", "Context", "Row"]
 
@@ -442,28 +443,8 @@ def single_appends(ctx: Context) -> list[Row]:
     ]
 
 
-LOG_COLUMNS = (
-    "stream_id",
-    "version",
-    "event_id",
-    "event_type",
-    "data",
-    "metadata",
-    "timestamp",
-    "position",
-)
-LIMIT_SCHEMA = pa.schema(
-    [
-        ("stream_id", pa.string()),
-        ("version", pa.int32()),
-        ("event_id", pa.string()),
-        ("event_type", pa.string()),
-        ("data", pa.string()),
-        ("metadata", pa.string()),
-        ("timestamp", pa.timestamp("us", tz="UTC")),
-        ("position", pa.int64()),
-    ]
-)
+LIMIT_SCHEMA = schema.LOG_SCHEMA  # the store's columns, as an append's batch brings them
+LOG_COLUMNS = LIMIT_SCHEMA.names
 _limit_runs = iter(range(1_000_000))
 
 

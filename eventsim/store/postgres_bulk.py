@@ -19,23 +19,13 @@ import pyarrow.parquet as pq
 from eventsim.events import EventTypes
 from eventsim.store import parquet
 from eventsim.store.duckdb_store import DuckDBEventStore
+from eventsim.store.schema import LOG_SCHEMA
 
 COPY_SQL = (
     "COPY event_store (stream_id, version, event_id, event_type, data, metadata, timestamp, "
     "position) FROM STDIN"
 )
-EXPORT_SCHEMA = pa.schema(
-    [
-        ("stream_id", pa.string()),
-        ("version", pa.int32()),
-        ("event_id", pa.string()),
-        ("event_type", pa.string()),
-        ("data", pa.string()),
-        ("metadata", pa.string()),
-        ("timestamp", pa.timestamp("us", tz="UTC")),
-        ("position", pa.int64()),
-    ]
-)
+EXPORT_SCHEMA = LOG_SCHEMA  # the same portable columns as the DuckDB store's export
 _EXPORT_CHUNK = 50_000
 _UPSERT_HEADS = """
 INSERT INTO event_streams (stream_id, version, last_timestamp)

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import duckdb
+import pyarrow as pa
 
 from eventsim.errors import InvalidArgument
 
@@ -46,6 +47,19 @@ LOG_WITHOUT_KEYS_SQL = f"DROP TABLE event_store; CREATE TABLE event_store ({_LOG
 ADD_LOG_KEYS_SQL = "; ".join(f"ALTER TABLE event_store ADD {key}" for key in LOG_KEYS)
 
 COLUMNS = "stream_id, version, event_id, event_type, data, metadata, timestamp, position"
+# The log's rows as Arrow columns with portable types (ids and JSON as text), as exported.
+LOG_SCHEMA = pa.schema(
+    [
+        ("stream_id", pa.string()),
+        ("version", pa.int32()),
+        ("event_id", pa.string()),
+        ("event_type", pa.string()),
+        ("data", pa.string()),
+        ("metadata", pa.string()),
+        ("timestamp", pa.timestamp("us", tz="UTC")),
+        ("position", pa.int64()),
+    ]
+)
 
 
 @contextmanager
