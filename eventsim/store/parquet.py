@@ -233,18 +233,26 @@ def _stage(con: duckdb.DuckDBPyConnection, path: str, types: EventTypes) -> None
     holds gigabytes that the insert no longer needs.
     """
     patterns = [shapes.row_pattern(types), shapes.METADATA_PATTERN]
-    with tempfile.TemporaryDirectory(prefix="eventsim-load-") as folder:
-        link = os.path.join(folder, "events.parquet")
-        if not _PATTERN_CHARACTERS.search(link):
+    if not _staged_by_duckdb(con, path, patterns):
+        _stage_from(con, path, patterns, con.from_arrow(_read(path)))
+
+
+def _staged_by_duckdb(con: duckdb.DuckDBPyConnection, path: str, patterns: list[str]) -> bool:
+    """Stage the file as DuckDB reads it through a link; False if it cannot (the Arrow
+    path then reads it, or names what is wrong with it)."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="eventsim-load-") as folder:
+            link = os.path.join(folder, "events.parquet")
+            if _PATTERN_CHARACTERS.search(link):
+                return False
             os.symlink(os.path.abspath(path), link)
-            try:
-                read = con.read_parquet(link, file_row_number=True)
-                if "row" not in read.columns:
-                    _stage_from(con, path, patterns, read.project(_NUMBERED))
-                    return
-            except duckdb.Error:
-                pass  # not readable so: the Arrow path below names the problem
-    _stage_from(con, path, patterns, con.from_arrow(_read(path)))
+            read = con.read_parquet(link, file_row_number=True)
+            if "row" in read.columns:
+                return False
+            _stage_from(con, path, patterns, read.project(_NUMBERED))
+            return True
+    except (OSError, duckdb.Error):  # no temporary folder or link; not readable so
+        return False
 
 
 # DuckDB reads the file itself (in parallel, streaming into the staged sort, never the

@@ -517,3 +517,14 @@ def test_a_refused_load_leaves_the_database_file_byte_for_byte(
         store.load_parquet(path)
     assert before == (database.read_bytes(), database.stat().st_mtime_ns)
     assert not database.with_name("store.duckdb.wal").exists()
+
+
+def test_without_a_temporary_folder_for_the_link_pyarrow_reads_the_file(
+    write_parquet: WriteParquet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_folder(*args: object, **kwargs: object) -> None:
+        raise PermissionError("no temporary folder here")
+
+    monkeypatch.setattr(io.tempfile, "TemporaryDirectory", no_folder)
+    with EventStore() as store:
+        assert 4 == store.load_parquet(write_parquet(good_rows()))
