@@ -180,16 +180,24 @@ def pandas_groupby(frame: pd.DataFrame) -> pd.Series:
     return frame.groupby("stream_id", sort=False)["cents"].sum()
 
 
-def load_with_primary_key(parquet: Path, database: Path, memory_limit: str) -> int:
-    """DuckDB loading the Parquet into a table with the store's primary key, no other check."""
+_EVENTS_COLUMNS = (
+    "stream_id VARCHAR, version INTEGER, event_id UUID, event_type VARCHAR, data JSON, "
+    "metadata JSON, timestamp TIMESTAMPTZ"
+)
+KEYED_TABLE_SQL = (
+    f"CREATE TABLE events ({_EVENTS_COLUMNS}, PRIMARY KEY (stream_id, version), UNIQUE (event_id))"
+)
+PLAIN_TABLE_SQL = f"CREATE TABLE events ({_EVENTS_COLUMNS})"
+
+
+def duckdb_load(parquet: Path, database: Path, memory_limit: str, table_sql: str) -> int:
+    """DuckDB loading the Parquet into a table of the store's columns, no check at all:
+    with the store's keys (``KEYED_TABLE_SQL``, the peer) or none (``PLAIN_TABLE_SQL``,
+    the limit)."""
     con = duckdb.connect(str(database))
     try:
         con.execute("SET memory_limit = ?", [memory_limit])
-        con.execute(
-            "CREATE TABLE events (stream_id VARCHAR, version INTEGER, event_id UUID UNIQUE, "
-            "event_type VARCHAR, data JSON, metadata JSON, timestamp TIMESTAMPTZ, "
-            "PRIMARY KEY (stream_id, version))"
-        )
+        con.execute(table_sql)
         con.execute("INSERT INTO events SELECT * FROM read_parquet(?)", [str(parquet)])
         return int(con.execute("SELECT count(*) FROM events").fetchall()[0][0])
     finally:
@@ -216,21 +224,6 @@ def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 
 
 # -- the limits: DuckDB's own operation on the same data, with none of the store's work ----
-def load_without_keys(parquet: Path, database: Path, memory_limit: str) -> int:
-    """DuckDB loading the Parquet into the store's columns with no key and no check."""
-    con = duckdb.connect(str(database))
-    try:
-        con.execute("SET memory_limit = ?", [memory_limit])
-        con.execute(
-            "CREATE TABLE events (stream_id VARCHAR, version INTEGER, event_id UUID, "
-            "event_type VARCHAR, data JSON, metadata JSON, timestamp TIMESTAMPTZ)"
-        )
-        con.execute("INSERT INTO events SELECT * FROM read_parquet(?)", [str(parquet)])
-        return int(con.execute("SELECT count(*) FROM events").fetchall()[0][0])
-    finally:
-        con.close()
-
-
 LIMIT_PREFIX = "limit-"  # the streams the limits write, removed after them
 
 

@@ -122,12 +122,12 @@ def load(ctx: Context) -> list[Row]:
 
     ours = measure(load_ours, repeats=ctx.repeats, setup=fresh)
     theirs = measure(
-        lambda: peers.load_with_primary_key(ctx.parquet, peer_path, MEMORY_LIMIT),
+        lambda: peers.duckdb_load(ctx.parquet, peer_path, MEMORY_LIMIT, peers.KEYED_TABLE_SQL),
         repeats=peer_repeats(ctx),
         setup=lambda: remove_db(peer_path),
     )
     limit = measure(
-        lambda: peers.load_without_keys(ctx.parquet, peer_path, MEMORY_LIMIT),
+        lambda: peers.duckdb_load(ctx.parquet, peer_path, MEMORY_LIMIT, peers.PLAIN_TABLE_SQL),
         repeats=peer_repeats(ctx),
         setup=lambda: remove_db(peer_path),
     )
@@ -371,7 +371,7 @@ def batched_append(ctx: Context) -> list[Row]:
     tables = iter(
         [
             pa.Table.from_pylist(
-                [dict(zip(LOG_COLUMNS, row, strict=True)) for row in rows], LIMIT_SCHEMA
+                [dict(zip(LOG.names, row, strict=True)) for row in rows], schema=LOG
             )
             for rows in _limit_rows(ctx, "batch", batches, size)
         ]
@@ -443,8 +443,7 @@ def single_appends(ctx: Context) -> list[Row]:
     ]
 
 
-LIMIT_SCHEMA = schema.LOG_SCHEMA  # the store's columns, as an append's batch brings them
-LOG_COLUMNS = LIMIT_SCHEMA.names
+LOG = schema.LOG_SCHEMA  # the store's columns, as an append's batch brings them
 _limit_runs = iter(range(1_000_000))
 
 
