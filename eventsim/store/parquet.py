@@ -229,8 +229,8 @@ def _stage(con: duckdb.DuckDBPyConnection, path: str, types: EventTypes) -> None
 
     Staged outside the load's transaction, so the rows are still there to name the bad
     one when the insert is refused and rolled back (the caller holds the writer lock).
-    The file's Arrow table is let go as soon as it is staged: at ten million events it
-    holds gigabytes that the insert no longer needs.
+    DuckDB reads the file itself where it can; where pyarrow reads it, its Arrow table is
+    let go as soon as it is staged (at ten million events it holds gigabytes).
     """
     patterns = [shapes.row_pattern(types), shapes.METADATA_PATTERN]
     if not _staged_by_duckdb(con, path, patterns):
